@@ -1,0 +1,70 @@
+/*
+ * mosquitto-receipts: the names every client and operator sees.
+ *
+ * MQTT 5 user property names, receipt statuses, refusal reasons and plugin
+ * options of the receipts plugin. Clients may copy these strings; the plugin
+ * itself uses these macros so that the contract lives in one place.
+ */
+#ifndef RECEIPTS_H
+#define RECEIPTS_H
+
+/* User properties a requester sets on a request. */
+#define RECEIPTS_PROP_SUBJECT_AREA   "subject-area"
+#define RECEIPTS_PROP_RETURN_AREA    "return-area"
+#define RECEIPTS_PROP_TIMEOUT_MS     "receipt-timeout-ms"
+
+/* User properties the broker sets; a client's own copies are replaced. */
+#define RECEIPTS_PROP_REQUESTER      "requester"
+#define RECEIPTS_PROP_ORIGINAL_TOPIC "original-topic"
+#define RECEIPTS_PROP_RECEIPT        "receipt"
+#define RECEIPTS_PROP_REASON         "receipt-reason"
+
+/* Values of the `receipt` user property. */
+#define RECEIPTS_STATUS_OK             "ok"
+#define RECEIPTS_STATUS_TIMEOUT        "timeout"
+#define RECEIPTS_STATUS_NO_RESPONDERS  "no-responders"
+#define RECEIPTS_STATUS_RESPONDER_GONE "responder-gone"
+#define RECEIPTS_STATUS_REJECTED       "rejected"
+#define RECEIPTS_STATUS_CANCELLED      "cancelled"
+
+/* Values of `receipt-reason` on broker-made receipts. */
+#define RECEIPTS_REASON_DEADLINE       "deadline-passed"
+#define RECEIPTS_REASON_NO_SUBSCRIBER  "no-subscriber"
+#define RECEIPTS_REASON_DISCONNECTED   "responder-disconnected"
+#define RECEIPTS_REASON_CANCELLED      "cancelled-by-operator"
+
+/* Values of `receipt-reason` on a `rejected` receipt (and in the log line of
+ * every refusal). */
+#define RECEIPTS_REJECT_BAD_AREA            "bad-area"
+#define RECEIPTS_REJECT_BAD_RETURN_TOPIC    "bad-return-topic"
+#define RECEIPTS_REJECT_BAD_RETURN_AREA     "bad-return-area"
+#define RECEIPTS_REJECT_FOREIGN_RETURN_AREA "foreign-return-area"
+#define RECEIPTS_REJECT_BAD_CLIENT_ID       "bad-client-id"
+#define RECEIPTS_REJECT_DUPLICATE           "duplicate"
+#define RECEIPTS_REJECT_OVER_QUOTA          "over-quota"
+#define RECEIPTS_REJECT_BAD_TIMEOUT         "bad-timeout"
+#define RECEIPTS_REJECT_CORRELATION_TOO_LONG "correlation-too-long"
+#define RECEIPTS_REJECT_AMBIGUOUS           "ambiguous-property"
+#define RECEIPTS_REJECT_RETAINED            "retained-request"
+#define RECEIPTS_REJECT_NO_MEMORY           "no-memory"
+
+/* Why a receipt into a private return area is refused (log lines only: the
+ * responder gets reason code 0x87). */
+#define RECEIPTS_UNMATCHED_NO_CORRELATION   "no-correlation"
+#define RECEIPTS_UNMATCHED_NOT_PENDING      "not-pending"
+#define RECEIPTS_UNMATCHED_NOT_DELIVERED    "not-delivered-to-sender"
+
+/* Plugin options, as `plugin_opt_<name>` in mosquitto.conf. */
+#define RECEIPTS_OPT_REQUEST_PREFIX          "request_prefix"
+#define RECEIPTS_OPT_RETURN_PREFIX           "return_prefix"
+#define RECEIPTS_OPT_DEFAULT_TIMEOUT_MS      "default_timeout_ms"
+#define RECEIPTS_OPT_MAX_TIMEOUT_MS          "max_timeout_ms"
+#define RECEIPTS_OPT_MAX_PENDING             "max_pending"
+#define RECEIPTS_OPT_MAX_PENDING_PER_CLIENT  "max_pending_per_client"
+#define RECEIPTS_OPT_MAX_CORRELATION_LEN     "max_correlation_len"
+#define RECEIPTS_OPT_ACL_FALLBACK            "acl_fallback"
+
+/* Longest subject area name, in bytes. */
+#define RECEIPTS_MAX_AREA_LEN 128
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * The adapter: the only file that talks to the broker. It registers the
+ * callbacks, turns events into plain values for the core, and applies the
+ * core's decisions to the broker's messages.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+
+#include "props.h"
+#include "rcpt.h"
+
+struct plugin {
+	mosquitto_plugin_id_t *id;
+	struct rcpt_core *core;
+	int fallback_rc;        /* what "not ours" means: allow, or let others decide */
+};
+
+/* ---- the host the core calls ---- */
+
+static uint64_t host_now_ms(void *ctx)
+{
+	(void)ctx;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int host_publish(void *ctx, const struct rcpt_receipt_out *r)
+{
+	(void)ctx;
+	mosquitto_property *props = NULL;
+	if(rcpt_props__receipt(r, &props)) return RCPT_ERR_NOMEM;
+	/* The broker owns props only on success. */
+	if(mosquitto_broker_publish(NULL, r->topic, 0, NULL, r->qos, false, props) != MOSQ_ERR_SUCCESS){
+		mosquitto_property_free_all(&props);
+		return RCPT_ERR_NOMEM;
+	}
+	return RCPT_OK;
+}
+
+static void host_log(void *ctx, enum rcpt_log_level level, const char *line)
+{
+	(void)ctx;
+	static const int levels[] = {
+		[RCPT_LOG_DEBUG] = MOSQ_LOG_DEBUG,
+		[RCPT_LOG_INFO] = MOSQ_LOG_INFO,
+		[RCPT_LOG_NOTICE] = MOSQ_LOG_NOTICE,
+		[RCPT_LOG_WARNING] = MOSQ_LOG_WARNING,
+		[RCPT_LOG_ERR] = MOSQ_LOG_ERR,
+	};
+	mosquitto_log_printf(levels[level], "receipts: %s", line);
+}
+
+static const struct rcpt_host broker_host = {
+	.ctx = NULL,
+	.now_ms = host_now_ms,
+	.publish = host_publish,
+	.log = host_log,
+};
+
+/* ---- events ---- */
+
+static int access_rc(const struct plugin *plg, enum rcpt_access a)
+{
+	switch(a){
+		case RCPT_ACCESS_ALLOW: return MOSQ_ERR_SUCCESS;
+		case RCPT_ACCESS_DENY: return MOSQ_ERR_ACL_DENIED;
+		default: return plg->fallback_rc;
+	}
+}
+
+static int on_acl_check(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	struct plugin *plg = userdata;
+	struct mosquitto_evt_acl_check *ev = event_data;
+	struct rcpt_client_ref who = {
+		.id = mosquitto_client_id(ev->client),
+		.clean = mosquitto_client_clean_session(ev->client),
+	};
+	if(who.id == NULL || ev->topic == NULL) return plg->fallback_rc;
+
+	switch(ev->access){
+		case MOSQ_ACL_READ:
+			/* The topic pointer is the stored message's: it names the
+			 * message across the READ checks of one delivery. */
+			return access_rc(plg, rcpt_core__on_read(plg->core, ev->topic, ev->topic, &who));
+		case MOSQ_ACL_WRITE:
+			return access_rc(plg, rcpt_core__on_write(plg->core, ev->topic));
+		case MOSQ_ACL_SUBSCRIBE:
+			return access_rc(plg, rcpt_core__on_subscribe(plg->core, ev->topic, &who));
+		default:
+			return plg->fallback_rc;
+	}
+}
+
+static int apply_request(struct plugin *plg, struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
+{
+	mosquitto_property *props = NULL;
+	char *topic = NULL;
+	if(rcpt_props__rewrite_request(ev->properties, d, &props)) goto nomem;
+	if(d->new_topic){
+		topic = mosquitto_strdup(d->new_topic);
+		if(topic == NULL) goto nomem;
+	}
+	/* The broker frees neither the old topic nor the old list when a
+	 * plugin replaces them. */
+	mosquitto_property_free_all(&ev->properties);
+	ev->properties = props;
+	if(topic){
+		mosquitto_free(ev->topic);
+		ev->topic = topic;
+	}
+	rcpt_core__request_stored(plg->core, d->pending, ev->topic, ev->topic);
+	return MOSQ_ERR_SUCCESS;
+nomem:
+	mosquitto_property_free_all(&props);
+	rcpt_core__request_abort(plg->core, d->pending);
+	mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: out of memory rewriting a request from '%s'; refused",
+			mosquitto_client_id(ev->client));
+	return MOSQ_ERR_ACL_DENIED;
+}
+
+static int apply_receipt(struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
+{
+	mosquitto_property *props = NULL;
+	if(rcpt_props__rewrite_receipt(ev->properties, d->strip_correlation, &props)){
+		/* The request is already answered; forward the receipt as sent
+		 * rather than lose it. */
+		mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: out of memory marking a receipt from '%s'",
+				mosquitto_client_id(ev->client));
+	}else{
+		mosquitto_property_free_all(&ev->properties);
+		ev->properties = props;
+	}
+	/* A receipt is for the request in flight, not for later subscribers. */
+	ev->retain = false;
+	return MOSQ_ERR_SUCCESS;
+}
+
+static int on_message(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	struct plugin *plg = userdata;
+	struct mosquitto_evt_message *ev = event_data;
+	struct rcpt_props_scan scan;
+
+	rcpt_core__settle(plg->core);
+	rcpt_props__scan(ev->properties, &scan);
+	if(!rcpt_core__may_concern(plg->core, ev->topic, scan.has_response_topic,
+				scan.has_user_properties, scan.has_correlation)){
+		return MOSQ_ERR_SUCCESS;
+	}
+	struct rcpt_publish msg = {
+		.sender = {
+			.id = mosquitto_client_id(ev->client),
+			.clean = mosquitto_client_clean_session(ev->client),
+		},
+		.topic = ev->topic,
+		.qos = ev->qos,
+		.retain = ev->retain,
+		.payload = {ev->payload, ev->payloadlen},
+	};
+	if(msg.sender.id == NULL) return MOSQ_ERR_SUCCESS;
+
+	struct rcpt_props_read owned;
+	if(rcpt_props__read(ev->properties, &msg, &owned)){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: out of memory reading a PUBLISH from '%s'; refused",
+				msg.sender.id);
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	struct rcpt_decision d;
+	rcpt_core__on_publish(plg->core, &msg, &d);
+	int rc = MOSQ_ERR_SUCCESS;
+	switch(d.action){
+		case RCPT_PASS: break;
+		case RCPT_REFUSE: rc = MOSQ_ERR_ACL_DENIED; break;
+		case RCPT_REQUEST: rc = apply_request(plg, ev, &d); break;
+		case RCPT_RECEIPT: rc = apply_receipt(ev, &d); break;
+	}
+	rcpt_props__release(&owned);
+	return rc;
+}
+
+static int on_disconnect(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	struct plugin *plg = userdata;
+	struct mosquitto_evt_disconnect *ev = event_data;
+	rcpt_core__on_disconnect(plg->core, mosquitto_client_id(ev->client),
+			mosquitto_client_clean_session(ev->client));
+	return MOSQ_ERR_SUCCESS;
+}
+
+static int on_tick(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	(void)event_data;
+	struct plugin *plg = userdata;
+	rcpt_core__on_tick(plg->core);
+	return MOSQ_ERR_SUCCESS;
+}
+
+static const struct {
+	int event;
+	MOSQ_FUNC_generic_callback cb;
+} callbacks[] = {
+	{MOSQ_EVT_ACL_CHECK, on_acl_check},
+	{MOSQ_EVT_MESSAGE, on_message},
+	{MOSQ_EVT_DISCONNECT, on_disconnect},
+	{MOSQ_EVT_TICK, on_tick},
+};
+
+#define CALLBACK_COUNT (sizeof(callbacks) / sizeof(callbacks[0]))
+
+static void unregister(struct plugin *plg, size_t count)
+{
+	for(size_t i = 0; i < count; i++){
+		mosquitto_callback_unregister(plg->id, callbacks[i].event, callbacks[i].cb, NULL);
+	}
+}
+
+/* ---- entry points ---- */
+
+/* Everything else in the plugin is hidden: only these three are the broker's. */
+#define RCPT_EXPORT __attribute__((visibility("default")))
+
+RCPT_EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
+{
+	for(int i = 0; i < supported_version_count; i++){
+		if(supported_versions[i] == 5) return 5;
+	}
+	return -1;
+}
+
+static int configure(struct rcpt_config *cfg, struct mosquitto_opt *opts, int opt_count)
+{
+	char err[300];
+	if(rcpt_config__init(cfg)) return MOSQ_ERR_NOMEM;
+	for(int i = 0; i < opt_count; i++){
+		if(rcpt_config__set(cfg, opts[i].key, opts[i].value, err, sizeof(err))) goto invalid;
+	}
+	if(rcpt_config__validate(cfg, err, sizeof(err))) goto invalid;
+	return MOSQ_ERR_SUCCESS;
+invalid:
+	mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: %s", err);
+	rcpt_config__free(cfg);
+	return MOSQ_ERR_INVAL;
+}
+
+RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
+		struct mosquitto_opt *opts, int opt_count)
+{
+	struct rcpt_config cfg;
+	int rc = configure(&cfg, opts, opt_count);
+	if(rc) return rc;
+
+	struct plugin *plg = calloc(1, sizeof(*plg));
+	if(plg == NULL){
+		rcpt_config__free(&cfg);
+		return MOSQ_ERR_NOMEM;
+	}
+	plg->id = identifier;
+	plg->fallback_rc = cfg.acl_fallback == RCPT_FALLBACK_ALLOW ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
+	plg->core = rcpt_core__new(&broker_host, &cfg);
+	if(plg->core == NULL){
+		rcpt_config__free(&cfg);
+		free(plg);
+		return MOSQ_ERR_NOMEM;
+	}
+	for(size_t i = 0; i < CALLBACK_COUNT; i++){
+		rc = mosquitto_callback_register(identifier, callbacks[i].event, callbacks[i].cb, NULL, plg);
+		if(rc){
+			mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: could not register callback %d: %s",
+					callbacks[i].event, mosquitto_strerror(rc));
+			unregister(plg, i);
+			rcpt_core__free(plg->core);
+			free(plg);
+			return rc;
+		}
+	}
+	char line[512];
+	rcpt_config__describe(rcpt_core__config(plg->core), line, sizeof(line));
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "receipts: started: %s", line);
+	*userdata = plg;
+	return MOSQ_ERR_SUCCESS;
+}
+
+RCPT_EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt_count)
+{
+	(void)opts;
+	(void)opt_count;
+	struct plugin *plg = userdata;
+	if(plg == NULL) return MOSQ_ERR_SUCCESS;
+	unregister(plg, CALLBACK_COUNT);
+	rcpt_core__free(plg->core);
+	free(plg);
+	return MOSQ_ERR_SUCCESS;
+}

@@ -1,0 +1,218 @@
+/*
+ * Property lists through libmosquitto's public API. The readers copy with
+ * malloc (free with free); the add functions are the broker's own, so the
+ * lists we build are the broker's to free.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <mqtt_protocol.h>
+
+#include "props.h"
+#include "receipts.h"
+
+void rcpt_props__scan(const mosquitto_property *list, struct rcpt_props_scan *out)
+{
+	memset(out, 0, sizeof(*out));
+	for(const mosquitto_property *p = list; p; p = mosquitto_property_next(p)){
+		switch(mosquitto_property_identifier(p)){
+			case MQTT_PROP_RESPONSE_TOPIC: out->has_response_topic = true; break;
+			case MQTT_PROP_CORRELATION_DATA: out->has_correlation = true; break;
+			case MQTT_PROP_USER_PROPERTY: out->has_user_properties = true; break;
+			default: break;
+		}
+	}
+}
+
+void rcpt_props__release(struct rcpt_props_read *owned)
+{
+	free(owned->response_topic);
+	free(owned->correlation);
+	free(owned->subject_area);
+	free(owned->return_area);
+	free(owned->timeout);
+	memset(owned, 0, sizeof(*owned));
+}
+
+/* Keeps the first value of a property the core counts. */
+static void keep_first(char **slot, unsigned *count, char *value)
+{
+	if((*count)++ == 0){
+		*slot = value;
+	}else{
+		free(value);
+	}
+}
+
+int rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg,
+		struct rcpt_props_read *owned)
+{
+	memset(owned, 0, sizeof(*owned));
+	for(const mosquitto_property *p = list; p; p = mosquitto_property_next(p)){
+		int id = mosquitto_property_identifier(p);
+		if(id == MQTT_PROP_RESPONSE_TOPIC && !msg->has_response_topic){
+			if(!mosquitto_property_read_string(p, id, &owned->response_topic, false)) goto nomem;
+			msg->has_response_topic = true;
+			msg->response_topic = owned->response_topic;
+		}else if(id == MQTT_PROP_CORRELATION_DATA && !msg->has_correlation){
+			uint16_t len = 0;
+			if(!mosquitto_property_read_binary(p, id, &owned->correlation, &len, false)) goto nomem;
+			msg->has_correlation = true;
+			msg->correlation.ptr = owned->correlation;
+			msg->correlation.len = len;
+		}else if(id == MQTT_PROP_USER_PROPERTY){
+			char *name = NULL, *value = NULL;
+			if(!mosquitto_property_read_string_pair(p, id, &name, &value, false)) goto nomem;
+			if(!strcmp(name, RECEIPTS_PROP_SUBJECT_AREA)){
+				keep_first(&owned->subject_area, &msg->subject_area_count, value);
+			}else if(!strcmp(name, RECEIPTS_PROP_RETURN_AREA)){
+				keep_first(&owned->return_area, &msg->return_area_count, value);
+			}else if(!strcmp(name, RECEIPTS_PROP_TIMEOUT_MS)){
+				keep_first(&owned->timeout, &msg->timeout_count, value);
+			}else{
+				free(value);
+			}
+			free(name);
+		}
+	}
+	msg->subject_area = owned->subject_area;
+	msg->return_area = owned->return_area;
+	msg->timeout = owned->timeout;
+	return RCPT_OK;
+nomem:
+	rcpt_props__release(owned);
+	return RCPT_ERR_NOMEM;
+}
+
+/* User properties only the broker may set on what it forwards. */
+static bool reserved_on_request(const char *name)
+{
+	return !strcmp(name, RECEIPTS_PROP_SUBJECT_AREA) || !strcmp(name, RECEIPTS_PROP_RETURN_AREA)
+		|| !strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC)
+		|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON);
+}
+
+static bool reserved_on_receipt(const char *name)
+{
+	return !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON);
+}
+
+struct copy_rules {
+	bool drop_response_topic;
+	bool drop_correlation;
+	bool (*reserved)(const char *name);
+};
+
+/* Copies one property unless the rules drop it. */
+static int copy_one(const mosquitto_property *p, const struct copy_rules *rules, mosquitto_property **out)
+{
+	int id = mosquitto_property_identifier(p);
+	int rc = MOSQ_ERR_SUCCESS;
+	switch(id){
+		case MQTT_PROP_PAYLOAD_FORMAT_INDICATOR: {
+			uint8_t v;
+			if(!mosquitto_property_read_byte(p, id, &v, false)) return MOSQ_ERR_NOMEM;
+			return mosquitto_property_add_byte(out, id, v);
+		}
+		case MQTT_PROP_CONTENT_TYPE:
+		case MQTT_PROP_RESPONSE_TOPIC: {
+			if(id == MQTT_PROP_RESPONSE_TOPIC && rules->drop_response_topic) return MOSQ_ERR_SUCCESS;
+			char *s = NULL;
+			if(!mosquitto_property_read_string(p, id, &s, false)) return MOSQ_ERR_NOMEM;
+			rc = mosquitto_property_add_string(out, id, s);
+			free(s);
+			return rc;
+		}
+		case MQTT_PROP_CORRELATION_DATA: {
+			if(rules->drop_correlation) return MOSQ_ERR_SUCCESS;
+			void *v = NULL;
+			uint16_t len = 0;
+			if(!mosquitto_property_read_binary(p, id, &v, &len, false)) return MOSQ_ERR_NOMEM;
+			rc = mosquitto_property_add_binary(out, id, v, len);
+			free(v);
+			return rc;
+		}
+		case MQTT_PROP_USER_PROPERTY: {
+			char *name = NULL, *value = NULL;
+			if(!mosquitto_property_read_string_pair(p, id, &name, &value, false)) return MOSQ_ERR_NOMEM;
+			if(!rules->reserved(name)) rc = mosquitto_property_add_string_pair(out, id, name, value);
+			free(name);
+			free(value);
+			return rc;
+		}
+		default:
+			/* A PUBLISH reaching plugins carries only the five above. */
+			return MOSQ_ERR_SUCCESS;
+	}
+}
+
+static int copy_all(const mosquitto_property *old, const struct copy_rules *rules, mosquitto_property **out)
+{
+	for(const mosquitto_property *p = old; p; p = mosquitto_property_next(p)){
+		int rc = copy_one(p, rules, out);
+		if(rc) return rc;
+	}
+	return MOSQ_ERR_SUCCESS;
+}
+
+int rcpt_props__rewrite_request(const mosquitto_property *old, const struct rcpt_decision *d,
+		mosquitto_property **out)
+{
+	struct copy_rules rules = {
+		.drop_response_topic = d->set_response_topic != NULL,
+		.drop_correlation = d->add_correlation.len > 0,
+		.reserved = reserved_on_request,
+	};
+	*out = NULL;
+	int rc = copy_all(old, &rules, out);
+	if(!rc && d->set_response_topic){
+		rc = mosquitto_property_add_string(out, MQTT_PROP_RESPONSE_TOPIC, d->set_response_topic);
+	}
+	if(!rc && d->add_correlation.len > 0){
+		rc = mosquitto_property_add_binary(out, MQTT_PROP_CORRELATION_DATA,
+				d->add_correlation.ptr, (uint16_t)d->add_correlation.len);
+	}
+	if(!rc){
+		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
+				RECEIPTS_PROP_REQUESTER, d->requester);
+	}
+	if(!rc && d->original_topic){
+		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
+				RECEIPTS_PROP_ORIGINAL_TOPIC, d->original_topic);
+	}
+	if(rc) mosquitto_property_free_all(out);
+	return rc;
+}
+
+int rcpt_props__rewrite_receipt(const mosquitto_property *old, bool strip_correlation,
+		mosquitto_property **out)
+{
+	struct copy_rules rules = {
+		.drop_correlation = strip_correlation,
+		.reserved = reserved_on_receipt,
+	};
+	*out = NULL;
+	int rc = copy_all(old, &rules, out);
+	if(!rc){
+		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
+				RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK);
+	}
+	if(rc) mosquitto_property_free_all(out);
+	return rc;
+}
+
+int rcpt_props__receipt(const struct rcpt_receipt_out *r, mosquitto_property **out)
+{
+	int rc = MOSQ_ERR_SUCCESS;
+	*out = NULL;
+	if(r->correlation.len > 0){
+		rc = mosquitto_property_add_binary(out, MQTT_PROP_CORRELATION_DATA,
+				r->correlation.ptr, (uint16_t)r->correlation.len);
+	}
+	if(!rc) rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY, RECEIPTS_PROP_RECEIPT, r->status);
+	if(!rc && r->reason){
+		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY, RECEIPTS_PROP_REASON, r->reason);
+	}
+	if(rc) mosquitto_property_free_all(out);
+	return rc;
+}

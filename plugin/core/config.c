@@ -1,0 +1,170 @@
+/*
+ * Plugin options: defaults, parsing of `plugin_opt_*` values, and the checks
+ * that make a bad configuration fail at start with a line naming the option.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+int rcpt_config__init(struct rcpt_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->request_prefix = strdup("req");
+	cfg->return_prefix = strdup("ret");
+	if(cfg->request_prefix == NULL || cfg->return_prefix == NULL){
+		rcpt_config__free(cfg);
+		return RCPT_ERR_NOMEM;
+	}
+	cfg->default_timeout_ms = 30000;
+	cfg->max_timeout_ms = 300000;
+	cfg->max_pending = 1000000;
+	cfg->max_pending_per_client = 10000;
+	cfg->max_correlation_len = 256;
+	cfg->acl_fallback = RCPT_FALLBACK_ALLOW;
+	return RCPT_OK;
+}
+
+void rcpt_config__free(struct rcpt_config *cfg)
+{
+	free(cfg->request_prefix);
+	free(cfg->return_prefix);
+	cfg->request_prefix = NULL;
+	cfg->return_prefix = NULL;
+}
+
+/* A prefix is one or more topic levels: no wildcards, no empty level, not
+ * under $ (the broker keeps $ topics to itself). */
+static bool valid_prefix(const char *s)
+{
+	size_t len = strlen(s);
+	if(len == 0 || len > 256 || s[0] == '$') return false;
+	if(rcpt_names__has_wildcard(s)) return false;
+	if(s[0] == '/' || s[len - 1] == '/' || strstr(s, "//")) return false;
+	return rcpt_names__valid_utf8(s, len);
+}
+
+static int parse_u32(const char *value, uint32_t min, uint32_t max, uint32_t *out)
+{
+	if(value[0] < '0' || value[0] > '9') return RCPT_ERR_INVAL;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(value, &end, 10);
+	if(errno || *end != '\0' || v < min || v > max) return RCPT_ERR_INVAL;
+	*out = (uint32_t)v;
+	return RCPT_OK;
+}
+
+static int set_prefix(char **slot, const char *value)
+{
+	if(!valid_prefix(value)) return RCPT_ERR_INVAL;
+	char *copy = strdup(value);
+	if(copy == NULL) return RCPT_ERR_NOMEM;
+	free(*slot);
+	*slot = copy;
+	return RCPT_OK;
+}
+
+static const struct {
+	const char *name;
+	size_t offset;
+	uint32_t min;
+	uint32_t max;
+} numeric_options[] = {
+	{RECEIPTS_OPT_DEFAULT_TIMEOUT_MS, offsetof(struct rcpt_config, default_timeout_ms), 1, 86400000},
+	{RECEIPTS_OPT_MAX_TIMEOUT_MS, offsetof(struct rcpt_config, max_timeout_ms), 1, 86400000},
+	{RECEIPTS_OPT_MAX_PENDING, offsetof(struct rcpt_config, max_pending), 1, 100000000},
+	{RECEIPTS_OPT_MAX_PENDING_PER_CLIENT, offsetof(struct rcpt_config, max_pending_per_client), 1, 100000000},
+	{RECEIPTS_OPT_MAX_CORRELATION_LEN, offsetof(struct rcpt_config, max_correlation_len), 1, 65535},
+};
+
+int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value,
+		char *err, size_t err_size)
+{
+	int rc;
+
+	if(key == NULL || value == NULL){
+		snprintf(err, err_size, "option with no name or value");
+		return RCPT_ERR_INVAL;
+	}
+	if(!strcmp(key, RECEIPTS_OPT_REQUEST_PREFIX) || !strcmp(key, RECEIPTS_OPT_RETURN_PREFIX)){
+		char **slot = !strcmp(key, RECEIPTS_OPT_REQUEST_PREFIX) ? &cfg->request_prefix : &cfg->return_prefix;
+		rc = set_prefix(slot, value);
+		if(rc == RCPT_ERR_INVAL){
+			snprintf(err, err_size, "plugin_opt_%s '%s': must be one or more topic levels "
+					"without wildcards, empty levels or a leading '$'", key, value);
+		}else if(rc){
+			snprintf(err, err_size, "plugin_opt_%s: out of memory", key);
+		}
+		return rc;
+	}
+	if(!strcmp(key, RECEIPTS_OPT_ACL_FALLBACK)){
+		if(!strcmp(value, "allow")){
+			cfg->acl_fallback = RCPT_FALLBACK_ALLOW;
+		}else if(!strcmp(value, "defer")){
+			cfg->acl_fallback = RCPT_FALLBACK_DEFER;
+		}else{
+			snprintf(err, err_size, "plugin_opt_%s '%s': must be 'allow' or 'defer'", key, value);
+			return RCPT_ERR_INVAL;
+		}
+		return RCPT_OK;
+	}
+	for(size_t i = 0; i < sizeof(numeric_options) / sizeof(numeric_options[0]); i++){
+		if(strcmp(key, numeric_options[i].name)) continue;
+		uint32_t *slot = (uint32_t *)(void *)((char *)cfg + numeric_options[i].offset);
+		if(parse_u32(value, numeric_options[i].min, numeric_options[i].max, slot)){
+			snprintf(err, err_size, "plugin_opt_%s '%s': must be a whole number from %u to %u",
+					key, value, numeric_options[i].min, numeric_options[i].max);
+			return RCPT_ERR_INVAL;
+		}
+		return RCPT_OK;
+	}
+	snprintf(err, err_size, "plugin_opt_%s: unknown option", key);
+	return RCPT_ERR_INVAL;
+}
+
+/* True when one prefix is the other or lies below it: their topics would
+ * overlap and a topic could be both a request and a receipt. */
+static bool prefixes_overlap(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t n = la < lb ? la : lb;
+	if(strncmp(a, b, n)) return false;
+	const char *longer = la > lb ? a : b;
+	return longer[n] == '\0' || longer[n] == '/';
+}
+
+int rcpt_config__validate(const struct rcpt_config *cfg, char *err, size_t err_size)
+{
+	if(cfg->default_timeout_ms > cfg->max_timeout_ms){
+		snprintf(err, err_size, "plugin_opt_%s (%u) is larger than plugin_opt_%s (%u)",
+				RECEIPTS_OPT_DEFAULT_TIMEOUT_MS, cfg->default_timeout_ms,
+				RECEIPTS_OPT_MAX_TIMEOUT_MS, cfg->max_timeout_ms);
+		return RCPT_ERR_INVAL;
+	}
+	if(cfg->max_pending_per_client > cfg->max_pending){
+		snprintf(err, err_size, "plugin_opt_%s (%u) is larger than plugin_opt_%s (%u)",
+				RECEIPTS_OPT_MAX_PENDING_PER_CLIENT, cfg->max_pending_per_client,
+				RECEIPTS_OPT_MAX_PENDING, cfg->max_pending);
+		return RCPT_ERR_INVAL;
+	}
+	if(prefixes_overlap(cfg->request_prefix, cfg->return_prefix)){
+		snprintf(err, err_size, "plugin_opt_%s '%s' and plugin_opt_%s '%s' overlap",
+				RECEIPTS_OPT_REQUEST_PREFIX, cfg->request_prefix,
+				RECEIPTS_OPT_RETURN_PREFIX, cfg->return_prefix);
+		return RCPT_ERR_INVAL;
+	}
+	return RCPT_OK;
+}
+
+void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size)
+{
+	snprintf(buf, size, "request_prefix=%s return_prefix=%s default_timeout_ms=%u "
+			"max_timeout_ms=%u max_pending=%u max_pending_per_client=%u "
+			"max_correlation_len=%u acl_fallback=%s",
+			cfg->request_prefix, cfg->return_prefix, cfg->default_timeout_ms,
+			cfg->max_timeout_ms, cfg->max_pending, cfg->max_pending_per_client,
+			cfg->max_correlation_len,
+			cfg->acl_fallback == RCPT_FALLBACK_ALLOW ? "allow" : "defer");
+}

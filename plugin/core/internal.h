@@ -1,0 +1,270 @@
+/*
+ * Private structures of the receipts core, shared by its files.
+ * Sections follow the files that own them.
+ */
+#ifndef RCPT_INTERNAL_H
+#define RCPT_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "rcpt.h"
+#include "receipts.h"
+
+#define RCPT_CONTAINER_OF(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* ---- hash.c: an intrusive chained hash table ---- */
+
+struct rcpt_hnode {
+	struct rcpt_hnode *next;
+	uint32_t hash;
+};
+
+struct rcpt_htable {
+	struct rcpt_hnode **buckets;
+	size_t mask;     /* bucket count - 1; the count is a power of two */
+	size_t count;
+};
+
+uint32_t rcpt_hash__bytes(uint32_t seed, const void *data, size_t len);
+#define RCPT_HASH_SEED 2166136261u
+
+int rcpt_htable__init(struct rcpt_htable *t, size_t buckets);
+void rcpt_htable__free(struct rcpt_htable *t);
+/* Never fails: when growing fails the chains just get longer. */
+void rcpt_htable__insert(struct rcpt_htable *t, struct rcpt_hnode *n, uint32_t hash);
+void rcpt_htable__remove(struct rcpt_htable *t, struct rcpt_hnode *n);
+static inline struct rcpt_hnode *rcpt_htable__chain(const struct rcpt_htable *t, uint32_t hash)
+{
+	return t->buckets[hash & t->mask];
+}
+
+/* ---- names.c: topic, area and filter rules ---- */
+
+bool rcpt_names__valid_level(const char *s, size_t len);
+/* If topic is prefix itself or below it, returns the rest after "prefix/"
+ * (or "" for the prefix itself); NULL otherwise. */
+const char *rcpt_names__below(const char *topic, const char *prefix, size_t prefix_len);
+/* Length of the first level of s. */
+size_t rcpt_names__level_len(const char *s);
+bool rcpt_names__has_wildcard(const char *s);
+bool rcpt_names__valid_utf8(const char *s, size_t len);
+
+/* ---- deadlines.c: a min-heap of pending requests by deadline ---- */
+
+struct rcpt_heap {
+	struct rcpt_pending **items;
+	uint32_t count;
+	uint32_t capacity;
+};
+
+int rcpt_heap__push(struct rcpt_heap *h, struct rcpt_pending *p);
+void rcpt_heap__remove(struct rcpt_heap *h, struct rcpt_pending *p);
+static inline struct rcpt_pending *rcpt_heap__top(const struct rcpt_heap *h)
+{
+	return h->count ? h->items[0] : NULL;
+}
+void rcpt_heap__free(struct rcpt_heap *h);
+
+/* ---- pending.c: the pending receipts ---- */
+
+/* One recipient of a request. The first lives inside the request. */
+struct rcpt_delivery {
+	struct rcpt_pending *pending;
+	struct rcpt_client *client;      /* NULL: slot unused */
+	struct rcpt_delivery *next_of_pending;
+	struct rcpt_delivery *prev_of_client;
+	struct rcpt_delivery *next_of_client;
+};
+
+enum rcpt_pending_state {
+	RCPT_PENDING_UNSETTLED,          /* READ checks of its PUBLISH may still come */
+	RCPT_PENDING_AWAITING_RELEASE,   /* QoS 2: delivery happens at PUBREL */
+	RCPT_PENDING_SETTLED,            /* delivered; waits for a receipt */
+};
+
+struct rcpt_release_wait;
+
+struct rcpt_pending {
+	struct rcpt_hnode node;              /* by (return topic, correlation) */
+	struct rcpt_pending *prev_of_requester;
+	struct rcpt_pending *next_of_requester;
+	struct rcpt_client *requester;
+	struct rcpt_area *area;
+	struct rcpt_release_wait *release_wait;  /* QoS 2 only */
+	struct rcpt_delivery first;
+	uint64_t created_ms;
+	uint64_t deadline_ms;
+	uint32_t heap_index;
+	uint16_t topic_len;
+	uint16_t correlation_len;
+	uint16_t live_deliveries;
+	uint8_t qos;
+	uint8_t state;
+	bool broker_correlation;
+	bool open_return;                    /* return topic outside the return prefix */
+	bool ever_delivered;
+	char key[];                          /* return topic, NUL, correlation bytes */
+};
+
+static inline const char *rcpt_pending__topic(const struct rcpt_pending *p)
+{
+	return p->key;
+}
+static inline const void *rcpt_pending__correlation(const struct rcpt_pending *p)
+{
+	return p->key + p->topic_len + 1;
+}
+
+uint32_t rcpt_pending__hash(const char *topic, size_t topic_len, const void *corr, size_t corr_len);
+struct rcpt_pending *rcpt_pending__find(const struct rcpt_core *core, const char *topic,
+		size_t topic_len, const void *corr, size_t corr_len);
+/* Ends a request: sends the receipt when status is not NULL, counts the
+ * outcome, and frees it. */
+void rcpt_pending__finish(struct rcpt_core *core, struct rcpt_pending *p,
+		enum rcpt_outcome outcome, const char *status, const char *reason);
+/* Frees a request and unlinks it from everything, counting nothing. */
+void rcpt_pending__destroy(struct rcpt_core *core, struct rcpt_pending *p);
+int rcpt_pending__add_delivery(struct rcpt_core *core, struct rcpt_pending *p,
+		struct rcpt_client *c);
+bool rcpt_pending__delivered_to(const struct rcpt_pending *p, const struct rcpt_client *c);
+/* Removes a recipient whose session ended; true when none is left. */
+bool rcpt_pending__drop_delivery(struct rcpt_core *core, struct rcpt_delivery *d);
+
+/* ---- clients.c: requesters and responders, and their sessions ---- */
+
+enum rcpt_session {
+	RCPT_SESSION_ONLINE_CLEAN,
+	RCPT_SESSION_ONLINE_PERSISTENT,
+	RCPT_SESSION_OFFLINE_PERSISTENT,
+	/* A newer connection took the session over; its clean flag is not known
+	 * until the client is seen again. */
+	RCPT_SESSION_TAKEN_OVER,
+};
+
+struct rcpt_client {
+	struct rcpt_hnode node;
+	struct rcpt_pending *requests;
+	struct rcpt_delivery *deliveries;
+	uint32_t pending_count;
+	uint8_t session;
+	char id[];
+};
+
+struct rcpt_client *rcpt_clients__find(const struct rcpt_core *core, const char *id);
+/* Finds or creates the record of a client seen now. Resolves a session the
+ * core was unsure of. NULL: out of memory. */
+struct rcpt_client *rcpt_clients__seen(struct rcpt_core *core, const struct rcpt_client_ref *ref);
+/* A client that is seen but may have no record: only resolves its session. */
+void rcpt_clients__notice(struct rcpt_core *core, const struct rcpt_client_ref *ref);
+void rcpt_clients__disconnected(struct rcpt_core *core, const char *id, bool clean);
+/* Frees a record that holds nothing any more. */
+void rcpt_clients__release_if_empty(struct rcpt_core *core, struct rcpt_client *c);
+void rcpt_clients__free_all(struct rcpt_core *core);
+
+/* ---- areas.c: pending counts per subject area ---- */
+
+struct rcpt_area {
+	struct rcpt_hnode node;
+	uint32_t pending;
+	char name[];
+};
+
+struct rcpt_area *rcpt_areas__acquire(struct rcpt_core *core, const char *name, size_t len);
+void rcpt_areas__release(struct rcpt_core *core, struct rcpt_area *a);
+void rcpt_areas__free_all(struct rcpt_core *core);
+
+/* ---- delivery.c: which subscribers a request reached ---- */
+
+/* A request stored in this loop iteration whose READ checks are running. */
+struct rcpt_unsettled {
+	const void *message_key;
+	struct rcpt_pending *pending;
+	uint32_t topic_hash;      /* guards against a reused key */
+	uint32_t topic_len;
+};
+
+struct rcpt_release_wait {
+	struct rcpt_hnode node;   /* by message key */
+	struct rcpt_unsettled u;
+	uint64_t grace_deadline_ms;
+	struct rcpt_release_wait *next_in_order;   /* FIFO by grace deadline */
+	struct rcpt_release_wait *prev_in_order;
+	struct rcpt_release_wait *next_released;
+	bool released;            /* its PUBREL's READ checks have begun */
+	uint32_t payload_hash;    /* tells a retransmission from a new request */
+};
+
+/* How long a QoS 2 request may wait for its PUBREL before the core decides
+ * nobody received it. */
+#define RCPT_RELEASE_GRACE_MS 1000
+
+/* Makes room to track p, so that tracking it cannot fail later. */
+int rcpt_delivery__reserve(struct rcpt_core *core, struct rcpt_pending *p);
+void rcpt_delivery__track(struct rcpt_core *core, struct rcpt_pending *p,
+		const void *message_key, const char *topic);
+/* The request a READ check's message belongs to, if any. */
+struct rcpt_pending *rcpt_delivery__lookup(struct rcpt_core *core, const void *key, const char *topic);
+void rcpt_delivery__untrack(struct rcpt_core *core, struct rcpt_pending *p);
+/* Ends the READ checks of earlier PUBLISHes: requests that reached nobody
+ * get `no-responders`. Every entry point that may end a request calls it
+ * first. */
+void rcpt_delivery__settle(struct rcpt_core *core);
+void rcpt_delivery__expire_release_waits(struct rcpt_core *core, uint64_t now);
+
+/* ---- request.c / receipt.c ---- */
+
+void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg,
+		const char *area, size_t area_len, struct rcpt_decision *out);
+/* Returns false when the publish is not a receipt candidate after all. */
+bool rcpt_receipt__decide(struct rcpt_core *core, const struct rcpt_publish *msg,
+		struct rcpt_decision *out);
+
+/* ---- core.c ---- */
+
+#define RCPT_LATENCY_WINDOW 1024
+
+struct rcpt_unsettled_list {
+	struct rcpt_unsettled *items;
+	size_t count;
+	size_t capacity;
+};
+
+struct rcpt_core {
+	struct rcpt_host host;
+	struct rcpt_config cfg;
+	size_t request_prefix_len;
+	size_t return_prefix_len;
+	struct rcpt_htable pending;
+	struct rcpt_htable clients;
+	struct rcpt_htable areas;
+	struct rcpt_htable release_waits;
+	struct rcpt_release_wait *waits_oldest;
+	struct rcpt_release_wait *waits_newest;
+	struct rcpt_release_wait *waits_released;
+	struct rcpt_heap deadlines;
+	struct rcpt_unsettled_list unsettled;
+	uint32_t open_return_count;      /* pending requests with an open return topic */
+	uint32_t unresolved_clients;     /* records offline or taken over */
+	struct rcpt_client *pinned;      /* not to be released while in use */
+	uint64_t next_correlation;
+	struct rcpt_stats stats;
+	uint64_t last_tick_ms;
+	bool ticks_seen;
+	bool no_tick_warned;
+	char *topic_buf;                 /* request prefix + "/" + area */
+	struct {
+		uint32_t ring[RCPT_LATENCY_WINDOW];   /* ms from request to receipt */
+		uint64_t next;
+	} latency;
+};
+
+void rcpt_core__logf(struct rcpt_core *core, enum rcpt_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+uint64_t rcpt_core__now(struct rcpt_core *core);
+void rcpt_core__record_latency(struct rcpt_core *core, uint64_t ms);
+
+#endif

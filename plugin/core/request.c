@@ -1,0 +1,254 @@
+/*
+ * Requests: a PUBLISH with a Response Topic (or a `return-area`) to a subject
+ * area. Decides its return topic, checks every rule, and either records a
+ * pending receipt or refuses it with a reason.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* Where the receipt of a request goes, as far as it could be worked out. */
+struct return_topic {
+	const char *topic;
+	size_t len;
+	bool usable;        /* valid and the requester's own: a rejected receipt may go there */
+	bool open;          /* outside the return prefix */
+	char *owned;        /* heap copy when built from return-area */
+};
+
+static const char *check_return_topic(struct rcpt_core *core, const struct rcpt_publish *msg,
+		struct return_topic *rt)
+{
+	const char *id = msg->sender.id;
+	memset(rt, 0, sizeof(*rt));
+
+	if(msg->return_area_count > 0){
+		if(msg->return_area_count > 1 || msg->has_response_topic) return RECEIPTS_REJECT_AMBIGUOUS;
+		if(!rcpt_names__valid_level(msg->return_area, strlen(msg->return_area))){
+			return RECEIPTS_REJECT_BAD_RETURN_AREA;
+		}
+		if(!rcpt_names__valid_level(id, strlen(id))) return RECEIPTS_REJECT_BAD_CLIENT_ID;
+		size_t len = core->return_prefix_len + 1 + strlen(id) + 1 + strlen(msg->return_area);
+		rt->owned = malloc(len + 1);
+		if(rt->owned == NULL) return RECEIPTS_REJECT_NO_MEMORY;
+		snprintf(rt->owned, len + 1, "%s/%s/%s", core->cfg.return_prefix, id, msg->return_area);
+		rt->topic = rt->owned;
+		rt->len = len;
+		rt->usable = true;
+		return NULL;
+	}
+
+	const char *t = msg->response_topic;
+	size_t len = strlen(t);
+	if(len == 0 || len > UINT16_MAX || rcpt_names__has_wildcard(t)) return RECEIPTS_REJECT_BAD_RETURN_TOPIC;
+	const char *rest = rcpt_names__below(t, core->cfg.return_prefix, core->return_prefix_len);
+	if(rest == NULL){
+		rt->open = true;
+	}else{
+		size_t owner_len = rcpt_names__level_len(rest);
+		if(owner_len == 0) return RECEIPTS_REJECT_BAD_RETURN_TOPIC;
+		if(strlen(id) != owner_len || memcmp(rest, id, owner_len)) return RECEIPTS_REJECT_FOREIGN_RETURN_AREA;
+		if(rest[owner_len] == '/' && rest[owner_len + 1] == '\0') return RECEIPTS_REJECT_BAD_RETURN_TOPIC;
+	}
+	rt->topic = t;
+	rt->len = len;
+	rt->usable = true;
+	return NULL;
+}
+
+/* Strict decimal: digits only, >= 1; above the maximum is clamped. */
+static const char *parse_timeout(const struct rcpt_core *core, const struct rcpt_publish *msg,
+		uint32_t *out)
+{
+	*out = core->cfg.default_timeout_ms;
+	if(msg->timeout_count == 0) return NULL;
+	if(msg->timeout_count > 1) return RECEIPTS_REJECT_AMBIGUOUS;
+	const char *s = msg->timeout;
+	if(s[0] == '\0') return RECEIPTS_REJECT_BAD_TIMEOUT;
+	uint64_t v = 0;
+	for(const char *c = s; *c; c++){
+		if(*c < '0' || *c > '9') return RECEIPTS_REJECT_BAD_TIMEOUT;
+		if(v <= core->cfg.max_timeout_ms) v = v * 10 + (uint64_t)(*c - '0');
+	}
+	if(v == 0) return RECEIPTS_REJECT_BAD_TIMEOUT;
+	*out = v > core->cfg.max_timeout_ms ? core->cfg.max_timeout_ms : (uint32_t)v;
+	return NULL;
+}
+
+static void refuse(struct rcpt_core *core, const struct rcpt_publish *msg,
+		const struct return_topic *rt, const char *reason, struct rcpt_decision *out)
+{
+	out->action = RCPT_REFUSE;
+	out->reason = reason;
+	core->stats.totals[RCPT_OUTCOME_REJECTED]++;
+	rcpt_core__logf(core, RCPT_LOG_NOTICE, "refused request from '%s' on '%s': %s",
+			msg->sender.id, msg->topic, reason);
+	/* A duplicate's receipt would carry the pending original's correlation. */
+	if(rt->usable && strcmp(reason, RECEIPTS_REJECT_DUPLICATE)){
+		struct rcpt_receipt_out r = {
+			.topic = rt->topic,
+			.qos = msg->qos,
+			.status = RECEIPTS_STATUS_REJECTED,
+			.reason = reason,
+		};
+		if(msg->has_correlation) r.correlation = msg->correlation;
+		core->host.publish(core->host.ctx, &r);
+	}
+}
+
+static struct rcpt_pending *create(struct rcpt_core *core, const struct rcpt_publish *msg,
+		const struct return_topic *rt, const char *area, size_t area_len, uint32_t timeout_ms)
+{
+	uint8_t broker_corr[8];
+	const void *corr = msg->correlation.ptr;
+	size_t corr_len = msg->correlation.len;
+	bool broker_made = !msg->has_correlation || corr_len == 0;
+	if(broker_made){
+		uint64_t v = core->next_correlation++;
+		for(int i = 0; i < 8; i++) broker_corr[i] = (uint8_t)(v >> (56 - 8 * i));
+		corr = broker_corr;
+		corr_len = sizeof(broker_corr);
+	}
+
+	struct rcpt_client *requester = rcpt_clients__seen(core, &msg->sender);
+	if(requester == NULL) return NULL;
+	struct rcpt_pending *p = calloc(1, sizeof(*p) + rt->len + 1 + corr_len);
+	if(p == NULL) goto error;
+	p->requester = requester;
+	p->qos = msg->qos;
+	p->topic_len = (uint16_t)rt->len;
+	p->correlation_len = (uint16_t)corr_len;
+	p->broker_correlation = broker_made;
+	p->open_return = rt->open;
+	memcpy(p->key, rt->topic, rt->len);
+	p->key[rt->len] = '\0';
+	memcpy(p->key + rt->len + 1, corr, corr_len);
+	p->created_ms = rcpt_core__now(core);
+	p->deadline_ms = p->created_ms + timeout_ms;
+	p->state = RCPT_PENDING_SETTLED;
+	if(rcpt_delivery__reserve(core, p) != RCPT_OK) goto error;
+	if(rcpt_heap__push(&core->deadlines, p) != RCPT_OK) goto error;
+	p->area = rcpt_areas__acquire(core, area, area_len);
+	if(p->area == NULL){
+		rcpt_heap__remove(&core->deadlines, p);
+		goto error;
+	}
+
+	/* From here nothing fails: link it everywhere. */
+	rcpt_htable__insert(&core->pending, &p->node,
+			rcpt_pending__hash(p->key, rt->len, corr, corr_len));
+	p->next_of_requester = requester->requests;
+	if(requester->requests) requester->requests->prev_of_requester = p;
+	requester->requests = p;
+	requester->pending_count++;
+	if(p->open_return) core->open_return_count++;
+	core->stats.pending++;
+	if(core->stats.pending > core->stats.pending_high_water){
+		core->stats.pending_high_water = core->stats.pending;
+	}
+	return p;
+
+error:
+	if(p) free(p->release_wait);
+	free(p);
+	rcpt_clients__release_if_empty(core, requester);
+	return NULL;
+}
+
+/* A QoS 2 PUBLISH sent again before its PUBREL (same requester, return
+ * topic, correlation and payload) is the same request, not a duplicate: the
+ * broker keeps only one copy. */
+static struct rcpt_pending *find_retransmitted(struct rcpt_core *core, const struct rcpt_publish *msg,
+		const struct return_topic *rt, uint32_t payload_hash)
+{
+	if(msg->qos != 2) return NULL;
+	bool client_corr = msg->has_correlation && msg->correlation.len > 0;
+	for(struct rcpt_release_wait *w = core->waits_oldest; w; w = w->next_in_order){
+		struct rcpt_pending *p = w->u.pending;
+		if(w->payload_hash != payload_hash || p->topic_len != rt->len
+				|| memcmp(p->key, rt->topic, rt->len)
+				|| strcmp(p->requester->id, msg->sender.id)){
+			continue;
+		}
+		if(client_corr ? (!p->broker_correlation && p->correlation_len == msg->correlation.len
+					&& !memcmp(rcpt_pending__correlation(p), msg->correlation.ptr, msg->correlation.len))
+				: p->broker_correlation){
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static void rewrite(struct rcpt_core *core, const struct rcpt_publish *msg, struct rcpt_pending *p,
+		const char *area, size_t area_len, struct rcpt_decision *out)
+{
+	out->action = RCPT_REQUEST;
+	out->requester = msg->sender.id;
+	if(msg->return_area_count > 0) out->set_response_topic = rcpt_pending__topic(p);
+	if(p->broker_correlation){
+		out->add_correlation.ptr = rcpt_pending__correlation(p);
+		out->add_correlation.len = p->correlation_len;
+	}
+	if(msg->subject_area_count > 0){
+		snprintf(core->topic_buf, core->request_prefix_len + RECEIPTS_MAX_AREA_LEN + 2, "%s/%.*s",
+				core->cfg.request_prefix, (int)area_len, area);
+		if(strcmp(core->topic_buf, msg->topic)){
+			out->new_topic = core->topic_buf;
+			out->original_topic = msg->topic;
+		}
+	}
+}
+
+void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg,
+		const char *area, size_t area_len, struct rcpt_decision *out)
+{
+	struct return_topic rt;
+	const char *reason = check_return_topic(core, msg, &rt);
+	uint32_t timeout_ms = 0;
+	uint32_t payload_hash = 0;
+
+	if(reason == NULL && msg->retain) reason = RECEIPTS_REJECT_RETAINED;
+	if(reason == NULL && msg->subject_area_count > 1) reason = RECEIPTS_REJECT_AMBIGUOUS;
+	if(reason == NULL && !rcpt_names__valid_level(area, area_len)) reason = RECEIPTS_REJECT_BAD_AREA;
+	if(reason == NULL) reason = parse_timeout(core, msg, &timeout_ms);
+	if(reason == NULL && msg->has_correlation && msg->correlation.len > core->cfg.max_correlation_len){
+		reason = RECEIPTS_REJECT_CORRELATION_TOO_LONG;
+	}
+	if(reason == NULL && msg->qos == 2){
+		payload_hash = rcpt_hash__bytes(RCPT_HASH_SEED, msg->payload.ptr, msg->payload.len);
+		struct rcpt_pending *again = find_retransmitted(core, msg, &rt, payload_hash);
+		if(again){
+			rewrite(core, msg, again, area, area_len, out);
+			free(rt.owned);
+			return;
+		}
+	}
+	if(reason == NULL && msg->has_correlation && msg->correlation.len > 0
+			&& rcpt_pending__find(core, rt.topic, rt.len, msg->correlation.ptr, msg->correlation.len)){
+		reason = RECEIPTS_REJECT_DUPLICATE;
+	}
+	if(reason == NULL){
+		struct rcpt_client *c = rcpt_clients__find(core, msg->sender.id);
+		if(core->stats.pending >= core->cfg.max_pending
+				|| (c && c->pending_count >= core->cfg.max_pending_per_client)){
+			reason = RECEIPTS_REJECT_OVER_QUOTA;
+		}
+	}
+	struct rcpt_pending *p = NULL;
+	if(reason == NULL){
+		p = create(core, msg, &rt, area, area_len, timeout_ms);
+		if(p == NULL) reason = RECEIPTS_REJECT_NO_MEMORY;
+	}
+	if(reason){
+		refuse(core, msg, &rt, reason, out);
+		free(rt.owned);
+		return;
+	}
+	if(p->release_wait) p->release_wait->payload_hash = payload_hash;
+	out->pending = p;
+	rewrite(core, msg, p, area, area_len, out);
+	free(rt.owned);
+	rcpt_core__logf(core, RCPT_LOG_DEBUG, "request from '%s' to area '%s' tracked, receipt to '%s' within %u ms",
+			msg->sender.id, p->area->name, rcpt_pending__topic(p), timeout_ms);
+}
