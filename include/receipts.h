@@ -63,6 +63,19 @@
 #define RECEIPTS_OPT_MAX_PENDING_PER_CLIENT  "max_pending_per_client"
 #define RECEIPTS_OPT_MAX_CORRELATION_LEN     "max_correlation_len"
 #define RECEIPTS_OPT_ACL_FALLBACK            "acl_fallback"
+#define RECEIPTS_OPT_CONTROL_USERS           "control_users"
+#define RECEIPTS_OPT_SYS_INTERVAL_S          "sys_interval_s"
+
+/* The control API (JSON, in the shape of the dynamic-security plugin's). */
+#define RECEIPTS_CONTROL_TOPIC          "$CONTROL/receipts/v1"
+#define RECEIPTS_CONTROL_RESPONSE_TOPIC "$CONTROL/receipts/v1/response"
+#define RECEIPTS_CONTROL_MAX_PAYLOAD    (1024 * 1024)
+#define RECEIPTS_CONTROL_MAX_COMMANDS   100
+#define RECEIPTS_LIST_DEFAULT_COUNT     100
+#define RECEIPTS_LIST_MAX_COUNT         1000
+
+/* Gauges and counters, published retained under this topic. */
+#define RECEIPTS_SYS_PREFIX "$SYS/broker/receipts"
 
 /* Longest subject area name, in bytes. */
 #define RECEIPTS_MAX_AREA_LEN 128

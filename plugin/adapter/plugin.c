@@ -14,6 +14,7 @@
 
 #include "props.h"
 #include "rcpt.h"
+#include "receipts.h"
 
 struct plugin {
 	mosquitto_plugin_id_t *id;
@@ -57,10 +58,20 @@ static void host_log(void *ctx, enum rcpt_log_level level, const char *line)
 	mosquitto_log_printf(levels[level], "receipts: %s", line);
 }
 
+static int host_publish_plain(void *ctx, const char *to_client, const char *topic,
+		const char *payload, size_t len, bool retain)
+{
+	(void)ctx;
+	if(len > INT32_MAX) return RCPT_ERR_INVAL;
+	return mosquitto_broker_publish_copy(to_client, topic, (int)len, payload, 0, retain, NULL) == MOSQ_ERR_SUCCESS
+		? RCPT_OK : RCPT_ERR_NOMEM;
+}
+
 static const struct rcpt_host broker_host = {
 	.ctx = NULL,
 	.now_ms = host_now_ms,
 	.publish = host_publish,
+	.publish_plain = host_publish_plain,
 	.log = host_log,
 };
 
@@ -82,6 +93,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	struct mosquitto_evt_acl_check *ev = event_data;
 	struct rcpt_client_ref who = {
 		.id = mosquitto_client_id(ev->client),
+		.username = mosquitto_client_username(ev->client),
 		.clean = mosquitto_client_clean_session(ev->client),
 	};
 	if(who.id == NULL || ev->topic == NULL) return plg->fallback_rc;
@@ -92,7 +104,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 			 * message across the READ checks of one delivery. */
 			return access_rc(plg, rcpt_core__on_read(plg->core, ev->topic, ev->topic, &who));
 		case MOSQ_ACL_WRITE:
-			return access_rc(plg, rcpt_core__on_write(plg->core, ev->topic));
+			return access_rc(plg, rcpt_core__on_write(plg->core, ev->topic, &who));
 		case MOSQ_ACL_SUBSCRIBE:
 			return access_rc(plg, rcpt_core__on_subscribe(plg->core, ev->topic, &who));
 		default:
@@ -188,6 +200,17 @@ static int on_message(int event, void *event_data, void *userdata)
 	return rc;
 }
 
+static int on_control(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	struct plugin *plg = userdata;
+	struct mosquitto_evt_control *ev = event_data;
+	const char *id = mosquitto_client_id(ev->client);
+	/* The WRITE check has already kept out everyone but control users. */
+	if(id) rcpt_core__on_control(plg->core, id, ev->payload, ev->payloadlen);
+	return MOSQ_ERR_SUCCESS;
+}
+
 static int on_disconnect(int event, void *event_data, void *userdata)
 {
 	(void)event;
@@ -210,11 +233,13 @@ static int on_tick(int event, void *event_data, void *userdata)
 static const struct {
 	int event;
 	MOSQ_FUNC_generic_callback cb;
+	const char *data;
 } callbacks[] = {
-	{MOSQ_EVT_ACL_CHECK, on_acl_check},
-	{MOSQ_EVT_MESSAGE, on_message},
-	{MOSQ_EVT_DISCONNECT, on_disconnect},
-	{MOSQ_EVT_TICK, on_tick},
+	{MOSQ_EVT_ACL_CHECK, on_acl_check, NULL},
+	{MOSQ_EVT_MESSAGE, on_message, NULL},
+	{MOSQ_EVT_DISCONNECT, on_disconnect, NULL},
+	{MOSQ_EVT_TICK, on_tick, NULL},
+	{MOSQ_EVT_CONTROL, on_control, RECEIPTS_CONTROL_TOPIC},
 };
 
 #define CALLBACK_COUNT (sizeof(callbacks) / sizeof(callbacks[0]))
@@ -222,8 +247,13 @@ static const struct {
 static void unregister(struct plugin *plg, size_t count)
 {
 	for(size_t i = 0; i < count; i++){
-		mosquitto_callback_unregister(plg->id, callbacks[i].event, callbacks[i].cb, NULL);
+		mosquitto_callback_unregister(plg->id, callbacks[i].event, callbacks[i].cb, callbacks[i].data);
 	}
+}
+
+static bool cfg_has_control_users(const struct rcpt_core *core)
+{
+	return rcpt_core__config(core)->control_users != NULL;
 }
 
 /* ---- entry points ---- */
@@ -275,7 +305,7 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 		return MOSQ_ERR_NOMEM;
 	}
 	for(size_t i = 0; i < CALLBACK_COUNT; i++){
-		rc = mosquitto_callback_register(identifier, callbacks[i].event, callbacks[i].cb, NULL, plg);
+		rc = mosquitto_callback_register(identifier, callbacks[i].event, callbacks[i].cb, callbacks[i].data, plg);
 		if(rc){
 			mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: could not register callback %d: %s",
 					callbacks[i].event, mosquitto_strerror(rc));
@@ -288,6 +318,11 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 	char line[512];
 	rcpt_config__describe(rcpt_core__config(plg->core), line, sizeof(line));
 	mosquitto_log_printf(MOSQ_LOG_NOTICE, "receipts: started: %s", line);
+	if(cfg_has_control_users(plg->core)){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: the control API trusts usernames: make sure "
+				"clients authenticate (password_file, dynamic-security or an auth plugin), or anyone can "
+				"claim a control user's name");
+	}
 	*userdata = plg;
 	return MOSQ_ERR_SUCCESS;
 }

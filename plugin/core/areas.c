@@ -23,6 +23,7 @@ struct rcpt_area *rcpt_areas__acquire(struct rcpt_core *core, const char *name, 
 		a = malloc(sizeof(*a) + len + 1);
 		if(a == NULL) return NULL;
 		a->pending = 0;
+		a->requests.oldest = a->requests.newest = NULL;
 		memcpy(a->name, name, len);
 		a->name[len] = '\0';
 		rcpt_htable__insert(&core->areas, &a->node, hash);

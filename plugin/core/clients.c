@@ -36,7 +36,7 @@ struct rcpt_client *rcpt_clients__find(const struct rcpt_core *core, const char 
 
 void rcpt_clients__release_if_empty(struct rcpt_core *core, struct rcpt_client *c)
 {
-	if(c == NULL || c == core->pinned || c->requests || c->deliveries) return;
+	if(c == NULL || c == core->pinned || c->requests.oldest || c->deliveries) return;
 	if(unresolved(c->session)) core->unresolved_clients--;
 	rcpt_htable__remove(&core->clients, &c->node);
 	free(c);
@@ -50,8 +50,8 @@ static void session_ended(struct rcpt_core *core, struct rcpt_client *c)
 	/* Finishing requests releases records that become empty: keep c. */
 	struct rcpt_client *outer = core->pinned;
 	core->pinned = c;
-	while(c->requests){
-		struct rcpt_pending *p = c->requests;
+	while(c->requests.oldest){
+		struct rcpt_pending *p = c->requests.oldest;
 		rcpt_core__logf(core, RCPT_LOG_DEBUG, "request of '%s' to '%s' abandoned: its session ended",
 				c->id, rcpt_pending__topic(p));
 		rcpt_pending__finish(core, p, RCPT_OUTCOME_ABANDONED, NULL, NULL);
@@ -89,7 +89,7 @@ struct rcpt_client *rcpt_clients__seen(struct rcpt_core *core, const struct rcpt
 	size_t len = strlen(ref->id);
 	c = malloc(sizeof(*c) + len + 1);
 	if(c == NULL) return NULL;
-	c->requests = NULL;
+	c->requests.oldest = c->requests.newest = NULL;
 	c->deliveries = NULL;
 	c->pending_count = 0;
 	c->session = ref->clean ? RCPT_SESSION_ONLINE_CLEAN : RCPT_SESSION_ONLINE_PERSISTENT;

@@ -23,11 +23,21 @@ int rcpt_config__init(struct rcpt_config *cfg)
 	cfg->max_pending_per_client = 10000;
 	cfg->max_correlation_len = 256;
 	cfg->acl_fallback = RCPT_FALLBACK_ALLOW;
+	cfg->sys_interval_s = 10;
 	return RCPT_OK;
+}
+
+static void free_users(char **users)
+{
+	if(users == NULL) return;
+	for(char **u = users; *u; u++) free(*u);
+	free(users);
 }
 
 void rcpt_config__free(struct rcpt_config *cfg)
 {
+	free_users(cfg->control_users);
+	cfg->control_users = NULL;
 	free(cfg->request_prefix);
 	free(cfg->return_prefix);
 	cfg->request_prefix = NULL;
@@ -66,6 +76,51 @@ static int set_prefix(char **slot, const char *value)
 	return RCPT_OK;
 }
 
+/* "admin, ops" -> {"admin", "ops", NULL}. Names are trimmed; an empty
+ * list turns the control API off. */
+static int set_users(struct rcpt_config *cfg, const char *value)
+{
+	size_t n = 1;
+	for(const char *c = value; *c; c++) if(*c == ',') n++;
+	char **users = calloc(n + 1, sizeof(*users));
+	if(users == NULL) return RCPT_ERR_NOMEM;
+	size_t count = 0;
+	const char *start = value;
+	for(;;){
+		const char *end = strchr(start, ',');
+		if(end == NULL) end = start + strlen(start);
+		const char *a = start, *b = end;
+		while(a < b && (*a == ' ' || *a == '\t')) a++;
+		while(b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+		if(b > a){
+			users[count] = strndup(a, (size_t)(b - a));
+			if(users[count] == NULL){
+				free_users(users);
+				return RCPT_ERR_NOMEM;
+			}
+			count++;
+		}
+		if(*end == '\0') break;
+		start = end + 1;
+	}
+	free_users(cfg->control_users);
+	if(count == 0){
+		free(users);
+		users = NULL;
+	}
+	cfg->control_users = users;
+	return RCPT_OK;
+}
+
+bool rcpt_config__is_control_user(const struct rcpt_config *cfg, const char *username)
+{
+	if(cfg->control_users == NULL || username == NULL) return false;
+	for(char **u = cfg->control_users; *u; u++){
+		if(!strcmp(*u, username)) return true;
+	}
+	return false;
+}
+
 static const struct {
 	const char *name;
 	size_t offset;
@@ -77,6 +132,7 @@ static const struct {
 	{RECEIPTS_OPT_MAX_PENDING, offsetof(struct rcpt_config, max_pending), 1, 100000000},
 	{RECEIPTS_OPT_MAX_PENDING_PER_CLIENT, offsetof(struct rcpt_config, max_pending_per_client), 1, 100000000},
 	{RECEIPTS_OPT_MAX_CORRELATION_LEN, offsetof(struct rcpt_config, max_correlation_len), 1, 65535},
+	{RECEIPTS_OPT_SYS_INTERVAL_S, offsetof(struct rcpt_config, sys_interval_s), 0, 86400},
 };
 
 int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value,
@@ -97,6 +153,11 @@ int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value
 		}else if(rc){
 			snprintf(err, err_size, "plugin_opt_%s: out of memory", key);
 		}
+		return rc;
+	}
+	if(!strcmp(key, RECEIPTS_OPT_CONTROL_USERS)){
+		rc = set_users(cfg, value);
+		if(rc) snprintf(err, err_size, "plugin_opt_%s: out of memory", key);
 		return rc;
 	}
 	if(!strcmp(key, RECEIPTS_OPT_ACL_FALLBACK)){
@@ -160,11 +221,16 @@ int rcpt_config__validate(const struct rcpt_config *cfg, char *err, size_t err_s
 
 void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size)
 {
-	snprintf(buf, size, "request_prefix=%s return_prefix=%s default_timeout_ms=%u "
+	int n = snprintf(buf, size, "request_prefix=%s return_prefix=%s default_timeout_ms=%u "
 			"max_timeout_ms=%u max_pending=%u max_pending_per_client=%u "
-			"max_correlation_len=%u acl_fallback=%s",
+			"max_correlation_len=%u acl_fallback=%s sys_interval_s=%u control_users=",
 			cfg->request_prefix, cfg->return_prefix, cfg->default_timeout_ms,
 			cfg->max_timeout_ms, cfg->max_pending, cfg->max_pending_per_client,
 			cfg->max_correlation_len,
-			cfg->acl_fallback == RCPT_FALLBACK_ALLOW ? "allow" : "defer");
+			cfg->acl_fallback == RCPT_FALLBACK_ALLOW ? "allow" : "defer",
+			cfg->sys_interval_s);
+	for(char **u = cfg->control_users; u && *u && n >= 0 && (size_t)n < size; u++){
+		n += snprintf(buf + n, size - (size_t)n, "%s%s", u == cfg->control_users ? "" : ",", *u);
+	}
+	if(cfg->control_users == NULL && n >= 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, "(none: control API off)");
 }

@@ -46,12 +46,6 @@ uint64_t rcpt_core__now(struct rcpt_core *core)
 	return core->host.now_ms(core->host.ctx);
 }
 
-void rcpt_core__record_latency(struct rcpt_core *core, uint64_t ms)
-{
-	core->latency.ring[core->latency.next % RCPT_LATENCY_WINDOW] = (uint32_t)(ms > UINT32_MAX ? UINT32_MAX : ms);
-	core->latency.next++;
-}
-
 struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_config *cfg)
 {
 	struct rcpt_core *core = calloc(1, sizeof(*core));
@@ -186,13 +180,28 @@ void rcpt_core__request_stored(struct rcpt_core *core, struct rcpt_pending *p, c
 void rcpt_core__request_abort(struct rcpt_core *core, struct rcpt_pending *p)
 {
 	if(p == NULL) return;
-	core->stats.totals[RCPT_OUTCOME_REJECTED]++;
+	rcpt_stats__rejected(core, RECEIPTS_REJECT_NO_MEMORY);
 	rcpt_pending__destroy(core, p);
+}
+
+/* The control topics answer control users only, whatever acl_fallback
+ * says: never give fall-through access to $CONTROL. */
+static enum rcpt_access control_access(const struct rcpt_core *core, const struct rcpt_client_ref *who)
+{
+	return rcpt_config__is_control_user(&core->cfg, who->username) ? RCPT_ACCESS_ALLOW : RCPT_ACCESS_DENY;
+}
+
+static bool is_control_topic(const char *topic)
+{
+	return rcpt_names__below(topic, RECEIPTS_CONTROL_TOPIC, strlen(RECEIPTS_CONTROL_TOPIC)) != NULL;
 }
 
 enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_key,
 		const char *topic, const struct rcpt_client_ref *receiver)
 {
+	if(topic[0] == '$'){
+		return is_control_topic(topic) ? control_access(core, receiver) : RCPT_ACCESS_FALLBACK;
+	}
 	const char *rest = rcpt_names__below(topic, core->cfg.return_prefix, core->return_prefix_len);
 	if(rest){
 		size_t owner_len = rcpt_names__level_len(rest);
@@ -215,8 +224,12 @@ enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_
 	return RCPT_ACCESS_FALLBACK;
 }
 
-enum rcpt_access rcpt_core__on_write(struct rcpt_core *core, const char *topic)
+enum rcpt_access rcpt_core__on_write(struct rcpt_core *core, const char *topic,
+		const struct rcpt_client_ref *sender)
 {
+	if(topic[0] == '$'){
+		return is_control_topic(topic) ? control_access(core, sender) : RCPT_ACCESS_FALLBACK;
+	}
 	/* Receipts are judged in full at the MESSAGE event, where their
 	 * correlation data can be seen. */
 	if(rcpt_names__below(topic, core->cfg.return_prefix, core->return_prefix_len)) return RCPT_ACCESS_ALLOW;
@@ -231,6 +244,15 @@ enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *fil
 		const char *group_end = strchr(filter + 7, '/');
 		if(group_end == NULL) return RCPT_ACCESS_FALLBACK;
 		filter = group_end + 1;
+	}
+	if(rcpt_names__filter_matches(filter, RECEIPTS_CONTROL_TOPIC)
+			|| rcpt_names__filter_matches(filter, RECEIPTS_CONTROL_RESPONSE_TOPIC)){
+		enum rcpt_access a = control_access(core, subscriber);
+		if(a == RCPT_ACCESS_DENY){
+			rcpt_core__logf(core, RCPT_LOG_NOTICE, "refused subscription of '%s' to '%s': not a control user",
+					subscriber->id, filter);
+		}
+		return a;
 	}
 	const char *rest = rcpt_names__below(filter, core->cfg.return_prefix, core->return_prefix_len);
 	if(rest == NULL){
@@ -261,6 +283,7 @@ void rcpt_core__on_tick(struct rcpt_core *core)
 	uint64_t now = rcpt_core__now(core);
 	core->last_tick_ms = now;
 	rcpt_delivery__expire_release_waits(core, now);
+	rcpt_sys__tick(core, now);
 	for(int i = 0; i < RCPT_EXPIRIES_PER_TICK; i++){
 		struct rcpt_pending *p = rcpt_heap__top(&core->deadlines);
 		if(p == NULL || p->deadline_ms > now) break;

@@ -51,6 +51,8 @@ const char *rcpt_names__below(const char *topic, const char *prefix, size_t pref
 /* Length of the first level of s. */
 size_t rcpt_names__level_len(const char *s);
 bool rcpt_names__has_wildcard(const char *s);
+/* MQTT filter matching; wildcards at the start never match $ topics. */
+bool rcpt_names__filter_matches(const char *filter, const char *topic);
 bool rcpt_names__valid_utf8(const char *s, size_t len);
 
 /* ---- deadlines.c: a min-heap of pending requests by deadline ---- */
@@ -88,27 +90,50 @@ enum rcpt_pending_state {
 
 struct rcpt_release_wait;
 
+/* A doubly linked list kept in creation order, so that listings page from
+ * the oldest request without sorting. */
+struct rcpt_link {
+	struct rcpt_pending *prev;
+	struct rcpt_pending *next;
+};
+
+struct rcpt_list {
+	struct rcpt_pending *oldest;
+	struct rcpt_pending *newest;
+};
+
+/* Sized for a million pending requests: the hot fields first, counts in
+ * small types, and the key stored inline right after the last field. */
 struct rcpt_pending {
 	struct rcpt_hnode node;              /* by (return topic, correlation) */
-	struct rcpt_pending *prev_of_requester;
-	struct rcpt_pending *next_of_requester;
+	struct rcpt_link of_requester;
+	struct rcpt_link of_area;
+	struct rcpt_link of_all;
 	struct rcpt_client *requester;
 	struct rcpt_area *area;
 	struct rcpt_release_wait *release_wait;  /* QoS 2 only */
 	struct rcpt_delivery first;
-	uint64_t created_ms;
 	uint64_t deadline_ms;
+	uint32_t created_ms32;               /* low 32 bits: ages are taken modulo 2^32 */
 	uint32_t heap_index;
 	uint16_t topic_len;
 	uint16_t correlation_len;
 	uint16_t live_deliveries;
 	uint8_t qos;
 	uint8_t state;
-	bool broker_correlation;
-	bool open_return;                    /* return topic outside the return prefix */
-	bool ever_delivered;
+	bool broker_correlation : 1;
+	bool open_return : 1;                /* return topic outside the return prefix */
+	bool ever_delivered : 1;
 	char key[];                          /* return topic, NUL, correlation bytes */
 };
+
+#define RCPT_PENDING_SIZE(topic_len, corr_len) \
+	(offsetof(struct rcpt_pending, key) + (topic_len) + 1 + (corr_len))
+
+static inline uint32_t rcpt_pending__age_ms(const struct rcpt_pending *p, uint64_t now)
+{
+	return (uint32_t)now - p->created_ms32;
+}
 
 static inline const char *rcpt_pending__topic(const struct rcpt_pending *p)
 {
@@ -118,6 +143,21 @@ static inline const void *rcpt_pending__correlation(const struct rcpt_pending *p
 {
 	return p->key + p->topic_len + 1;
 }
+
+/* Creation-ordered lists; `member` names the struct rcpt_link used. */
+#define RCPT_LIST_APPEND(list, p, member) do { \
+		(p)->member.prev = (list)->newest; \
+		(p)->member.next = NULL; \
+		if((list)->newest) (list)->newest->member.next = (p); \
+		else (list)->oldest = (p); \
+		(list)->newest = (p); \
+	} while(0)
+#define RCPT_LIST_REMOVE(list, p, member) do { \
+		if((p)->member.prev) (p)->member.prev->member.next = (p)->member.next; \
+		else (list)->oldest = (p)->member.next; \
+		if((p)->member.next) (p)->member.next->member.prev = (p)->member.prev; \
+		else (list)->newest = (p)->member.prev; \
+	} while(0)
 
 uint32_t rcpt_pending__hash(const char *topic, size_t topic_len, const void *corr, size_t corr_len);
 struct rcpt_pending *rcpt_pending__find(const struct rcpt_core *core, const char *topic,
@@ -147,7 +187,7 @@ enum rcpt_session {
 
 struct rcpt_client {
 	struct rcpt_hnode node;
-	struct rcpt_pending *requests;
+	struct rcpt_list requests;
 	struct rcpt_delivery *deliveries;
 	uint32_t pending_count;
 	uint8_t session;
@@ -169,6 +209,7 @@ void rcpt_clients__free_all(struct rcpt_core *core);
 
 struct rcpt_area {
 	struct rcpt_hnode node;
+	struct rcpt_list requests;
 	uint32_t pending;
 	char name[];
 };
@@ -239,6 +280,7 @@ struct rcpt_core {
 	size_t request_prefix_len;
 	size_t return_prefix_len;
 	struct rcpt_htable pending;
+	struct rcpt_list all;            /* every pending request, oldest first */
 	struct rcpt_htable clients;
 	struct rcpt_htable areas;
 	struct rcpt_htable release_waits;
@@ -260,11 +302,25 @@ struct rcpt_core {
 		uint32_t ring[RCPT_LATENCY_WINDOW];   /* ms from request to receipt */
 		uint64_t next;
 	} latency;
+	uint64_t rejected_by_reason[RCPT_REJECT_REASON_COUNT];
+	uint64_t sys_next_ms;
+	uint64_t sys_published[2 + RCPT_OUTCOME_COUNT];   /* last values sent, to send only changes */
+	bool sys_sent_once;
 };
 
 void rcpt_core__logf(struct rcpt_core *core, enum rcpt_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 uint64_t rcpt_core__now(struct rcpt_core *core);
-void rcpt_core__record_latency(struct rcpt_core *core, uint64_t ms);
+
+/* ---- stats.c ---- */
+
+void rcpt_stats__rejected(struct rcpt_core *core, const char *reason);
+void rcpt_stats__record_latency(struct rcpt_core *core, uint64_t ms);
+/* False when no receipt has been timed yet. */
+bool rcpt_stats__latency(const struct rcpt_core *core, uint32_t *p50, uint32_t *p99);
+
+/* ---- control.c, sys.c ---- */
+
+void rcpt_sys__tick(struct rcpt_core *core, uint64_t now);
 
 #endif

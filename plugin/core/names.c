@@ -59,3 +59,22 @@ bool rcpt_names__has_wildcard(const char *s)
 {
 	return strpbrk(s, "+#") != NULL;
 }
+
+bool rcpt_names__filter_matches(const char *filter, const char *topic)
+{
+	if(topic[0] == '$' && (filter[0] == '+' || filter[0] == '#')) return false;
+	for(;;){
+		size_t fl = rcpt_names__level_len(filter), tl = rcpt_names__level_len(topic);
+		if(fl == 1 && filter[0] == '#') return true;
+		if(!(fl == 1 && filter[0] == '+') && (fl != tl || memcmp(filter, topic, fl))) return false;
+		bool filter_more = filter[fl] == '/', topic_more = topic[tl] == '/';
+		if(!filter_more && !topic_more) return true;
+		if(!topic_more){
+			/* "a/#" also matches "a". */
+			return filter_more && !strcmp(filter + fl + 1, "#");
+		}
+		if(!filter_more) return false;
+		filter += fl + 1;
+		topic += tl + 1;
+	}
+}

@@ -102,12 +102,9 @@ void rcpt_pending__destroy(struct rcpt_core *core, struct rcpt_pending *p)
 	rcpt_heap__remove(&core->deadlines, p);
 
 	struct rcpt_client *requester = p->requester;
-	if(p->prev_of_requester){
-		p->prev_of_requester->next_of_requester = p->next_of_requester;
-	}else{
-		requester->requests = p->next_of_requester;
-	}
-	if(p->next_of_requester) p->next_of_requester->prev_of_requester = p->prev_of_requester;
+	RCPT_LIST_REMOVE(&requester->requests, p, of_requester);
+	RCPT_LIST_REMOVE(&p->area->requests, p, of_area);
+	RCPT_LIST_REMOVE(&core->all, p, of_all);
 	requester->pending_count--;
 
 	struct rcpt_delivery *d = &p->first;
@@ -152,5 +149,8 @@ void rcpt_pending__finish(struct rcpt_core *core, struct rcpt_pending *p,
 				status, reason ? reason : "", r.topic, p->requester->id);
 	}
 	core->stats.totals[outcome]++;
+	if(outcome != RCPT_OUTCOME_ABANDONED){
+		rcpt_stats__record_latency(core, rcpt_pending__age_ms(p, rcpt_core__now(core)));
+	}
 	rcpt_pending__destroy(core, p);
 }

@@ -51,7 +51,11 @@ struct rcpt_config {
 	uint32_t max_pending_per_client;
 	uint32_t max_correlation_len;
 	enum rcpt_acl_fallback acl_fallback;
+	char **control_users;      /* owned, NULL-terminated; NULL: control API off */
+	uint32_t sys_interval_s;   /* 0: no $SYS topics */
 };
+
+bool rcpt_config__is_control_user(const struct rcpt_config *cfg, const char *username);
 
 /* Fills the defaults. */
 int rcpt_config__init(struct rcpt_config *cfg);
@@ -83,6 +87,10 @@ struct rcpt_host {
 	uint64_t (*now_ms)(void *ctx);
 	/* Queue a broker-made receipt. Must copy what it keeps. */
 	int (*publish)(void *ctx, const struct rcpt_receipt_out *receipt);
+	/* Queue a plain QoS 0 message: control replies (to_client set) and $SYS
+	 * values (retained). Must copy what it keeps. */
+	int (*publish_plain)(void *ctx, const char *to_client, const char *topic,
+			const char *payload, size_t len, bool retain);
 	void (*log)(void *ctx, enum rcpt_log_level level, const char *line);
 };
 
@@ -91,6 +99,7 @@ struct rcpt_host {
 /* The sender of a publish, or the receiver in a READ check. */
 struct rcpt_client_ref {
 	const char *id;
+	const char *username;   /* NULL: none */
 	bool clean;    /* clean start of its current connection */
 };
 
@@ -164,13 +173,20 @@ enum rcpt_access {
 /* A message is about to be queued to a subscriber. */
 enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_key,
 		const char *topic, const struct rcpt_client_ref *receiver);
-enum rcpt_access rcpt_core__on_write(struct rcpt_core *core, const char *topic);
+enum rcpt_access rcpt_core__on_write(struct rcpt_core *core, const char *topic,
+		const struct rcpt_client_ref *sender);
 enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *filter,
 		const struct rcpt_client_ref *subscriber);
 /* clean is what the broker says now: forced true when a newer connection
  * takes the session over. */
 void rcpt_core__on_disconnect(struct rcpt_core *core, const char *client_id, bool clean);
 void rcpt_core__on_tick(struct rcpt_core *core);
+
+/* A command payload published to RECEIPTS_CONTROL_TOPIC by a control user
+ * (the ACL checks keep everyone else out). Sends the JSON reply to the
+ * client through publish_plain. */
+void rcpt_core__on_control(struct rcpt_core *core, const char *client_id,
+		const void *payload, size_t len);
 
 /* ---- life ---- */
 
@@ -200,6 +216,10 @@ struct rcpt_stats {
 	uint64_t pending_high_water;
 	uint64_t totals[RCPT_OUTCOME_COUNT];
 };
+
+/* Refusal reasons counted in getStats' rejectedByReason. */
+extern const char *const rcpt_reject_reasons[];
+#define RCPT_REJECT_REASON_COUNT 12
 
 void rcpt_core__stats(const struct rcpt_core *core, struct rcpt_stats *out);
 

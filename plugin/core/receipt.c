@@ -40,7 +40,6 @@ bool rcpt_receipt__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 	out->strip_correlation = p->broker_correlation;
 	rcpt_core__logf(core, RCPT_LOG_DEBUG, "receipt 'ok' from '%s' to '%s' for '%s'",
 			msg->sender.id, msg->topic, p->requester->id);
-	rcpt_core__record_latency(core, rcpt_core__now(core) - p->created_ms);
 	rcpt_pending__finish(core, p, RCPT_OUTCOME_OK, NULL, NULL);
 	return true;
 }

@@ -81,7 +81,7 @@ static void refuse(struct rcpt_core *core, const struct rcpt_publish *msg,
 {
 	out->action = RCPT_REFUSE;
 	out->reason = reason;
-	core->stats.totals[RCPT_OUTCOME_REJECTED]++;
+	rcpt_stats__rejected(core, reason);
 	rcpt_core__logf(core, RCPT_LOG_NOTICE, "refused request from '%s' on '%s': %s",
 			msg->sender.id, msg->topic, reason);
 	/* A duplicate's receipt would carry the pending original's correlation. */
@@ -113,7 +113,7 @@ static struct rcpt_pending *create(struct rcpt_core *core, const struct rcpt_pub
 
 	struct rcpt_client *requester = rcpt_clients__seen(core, &msg->sender);
 	if(requester == NULL) return NULL;
-	struct rcpt_pending *p = calloc(1, sizeof(*p) + rt->len + 1 + corr_len);
+	struct rcpt_pending *p = calloc(1, RCPT_PENDING_SIZE(rt->len, corr_len));
 	if(p == NULL) goto error;
 	p->requester = requester;
 	p->qos = msg->qos;
@@ -124,8 +124,9 @@ static struct rcpt_pending *create(struct rcpt_core *core, const struct rcpt_pub
 	memcpy(p->key, rt->topic, rt->len);
 	p->key[rt->len] = '\0';
 	memcpy(p->key + rt->len + 1, corr, corr_len);
-	p->created_ms = rcpt_core__now(core);
-	p->deadline_ms = p->created_ms + timeout_ms;
+	uint64_t now = rcpt_core__now(core);
+	p->created_ms32 = (uint32_t)now;
+	p->deadline_ms = now + timeout_ms;
 	p->state = RCPT_PENDING_SETTLED;
 	if(rcpt_delivery__reserve(core, p) != RCPT_OK) goto error;
 	if(rcpt_heap__push(&core->deadlines, p) != RCPT_OK) goto error;
@@ -138,9 +139,9 @@ static struct rcpt_pending *create(struct rcpt_core *core, const struct rcpt_pub
 	/* From here nothing fails: link it everywhere. */
 	rcpt_htable__insert(&core->pending, &p->node,
 			rcpt_pending__hash(p->key, rt->len, corr, corr_len));
-	p->next_of_requester = requester->requests;
-	if(requester->requests) requester->requests->prev_of_requester = p;
-	requester->requests = p;
+	RCPT_LIST_APPEND(&requester->requests, p, of_requester);
+	RCPT_LIST_APPEND(&p->area->requests, p, of_area);
+	RCPT_LIST_APPEND(&core->all, p, of_all);
 	requester->pending_count++;
 	if(p->open_return) core->open_return_count++;
 	core->stats.pending++;

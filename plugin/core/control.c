@@ -1,0 +1,489 @@
+/*
+ * The control API: JSON commands on $CONTROL/receipts/v1, answered in the
+ * shape the dynamic-security plugin uses. Every bad input gets an `error`
+ * in its response entry; nothing here trusts the payload.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "internal.h"
+
+#define ERR_SIZE 160
+
+typedef bool (*command_fn)(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err);
+
+/* ---- reading arguments ---- */
+
+/* An optional whole number from min up. Above max is clamped when clamp is
+ * set, refused otherwise. */
+static bool get_uint(const cJSON *cmd, const char *name, uint64_t min, uint64_t max, bool clamp,
+		uint64_t fallback, uint64_t *out, char *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cmd, name);
+	*out = fallback;
+	if(v == NULL) return true;
+	if(!cJSON_IsNumber(v)){
+		snprintf(err, ERR_SIZE, "'%s' must be a number", name);
+		return false;
+	}
+	double d = v->valuedouble;
+	bool too_big = d > (double)max;
+	/* NaN, below the minimum, a fraction, or too big without clamping. */
+	if(d != d || d < (double)min || (too_big && !clamp) || (!too_big && d != (double)(uint64_t)d)){
+		snprintf(err, ERR_SIZE, "'%s' must be a whole number from %" PRIu64 " to %" PRIu64, name, min, max);
+		return false;
+	}
+	*out = too_big ? max : (uint64_t)d;
+	return true;
+}
+
+/* An optional string; *out stays NULL when absent. */
+static bool get_string(const cJSON *cmd, const char *name, const char **out, char *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cmd, name);
+	*out = NULL;
+	if(v == NULL) return true;
+	if(!cJSON_IsString(v) || v->valuestring == NULL){
+		snprintf(err, ERR_SIZE, "'%s' must be a string", name);
+		return false;
+	}
+	*out = v->valuestring;
+	return true;
+}
+
+static int hex_value(char c)
+{
+	if(c >= '0' && c <= '9') return c - '0';
+	if(c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if(c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+/* Hex to bytes; out must hold strlen(hex)/2 bytes. */
+static bool decode_hex(const char *hex, unsigned char *out, size_t *len)
+{
+	size_t n = strlen(hex);
+	if(n % 2) return false;
+	for(size_t i = 0; i < n; i += 2){
+		int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+		if(hi < 0 || lo < 0) return false;
+		out[i / 2] = (unsigned char)(hi * 16 + lo);
+	}
+	*len = n / 2;
+	return true;
+}
+
+static char *encode_hex(const void *data, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *s = malloc(len * 2 + 1);
+	if(s == NULL) return NULL;
+	const unsigned char *b = data;
+	for(size_t i = 0; i < len; i++){
+		s[2 * i] = digits[b[i] >> 4];
+		s[2 * i + 1] = digits[b[i] & 15];
+	}
+	s[len * 2] = '\0';
+	return s;
+}
+
+/* ---- getStats ---- */
+
+#define MAX_AREAS_LISTED 1000
+
+static bool cmd_get_stats(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err)
+{
+	(void)cmd;
+	snprintf(err, ERR_SIZE, "out of memory");
+	if(!cJSON_AddNumberToObject(data, "pending", (double)core->stats.pending)) return false;
+	if(!cJSON_AddNumberToObject(data, "pendingHighWater", (double)core->stats.pending_high_water)) return false;
+
+	cJSON *by_area = cJSON_AddObjectToObject(data, "pendingByArea");
+	if(by_area == NULL) return false;
+	size_t listed = 0;
+	for(size_t i = 0; i <= core->areas.mask; i++){
+		for(struct rcpt_hnode *n = core->areas.buckets[i]; n; n = n->next){
+			if(listed == MAX_AREAS_LISTED) break;
+			struct rcpt_area *a = RCPT_CONTAINER_OF(n, struct rcpt_area, node);
+			if(!cJSON_AddNumberToObject(by_area, a->name, a->pending)) return false;
+			listed++;
+		}
+	}
+	if(core->areas.count > MAX_AREAS_LISTED && !cJSON_AddTrueToObject(data, "pendingByAreaTruncated")) return false;
+
+	cJSON *totals = cJSON_AddObjectToObject(data, "totals");
+	if(totals == NULL) return false;
+	for(int o = 0; o < RCPT_OUTCOME_COUNT; o++){
+		if(!cJSON_AddNumberToObject(totals, rcpt_outcome__name(o), (double)core->stats.totals[o])) return false;
+	}
+	cJSON *by_reason = cJSON_AddObjectToObject(data, "rejectedByReason");
+	if(by_reason == NULL) return false;
+	for(size_t i = 0; i < RCPT_REJECT_REASON_COUNT; i++){
+		if(!cJSON_AddNumberToObject(by_reason, rcpt_reject_reasons[i], (double)core->rejected_by_reason[i])) return false;
+	}
+	cJSON *ms = cJSON_AddObjectToObject(data, "receiptMs");
+	if(ms == NULL) return false;
+	uint32_t p50 = 0, p99 = 0;
+	size_t samples = core->latency.next < RCPT_LATENCY_WINDOW ? (size_t)core->latency.next : RCPT_LATENCY_WINDOW;
+	rcpt_stats__latency(core, &p50, &p99);
+	if(!cJSON_AddNumberToObject(ms, "p50", p50) || !cJSON_AddNumberToObject(ms, "p99", p99)
+			|| !cJSON_AddNumberToObject(ms, "samples", (double)samples)){
+		return false;
+	}
+	return true;
+}
+
+/* ---- listPending ---- */
+
+struct selection {
+	const char *area;
+	const char *requester;
+	uint64_t older_than_ms;
+};
+
+/* The shortest creation-ordered list that holds every match. */
+static struct rcpt_pending *first_candidate(struct rcpt_core *core, const struct selection *s,
+		size_t *link_offset)
+{
+	if(s->requester){
+		*link_offset = offsetof(struct rcpt_pending, of_requester);
+		struct rcpt_client *c = rcpt_clients__find(core, s->requester);
+		return c ? c->requests.oldest : NULL;
+	}
+	if(s->area){
+		*link_offset = offsetof(struct rcpt_pending, of_area);
+		size_t len = strlen(s->area);
+		uint32_t hash = rcpt_hash__bytes(RCPT_HASH_SEED, s->area, len);
+		for(struct rcpt_hnode *n = rcpt_htable__chain(&core->areas, hash); n; n = n->next){
+			struct rcpt_area *a = RCPT_CONTAINER_OF(n, struct rcpt_area, node);
+			if(n->hash == hash && !strcmp(a->name, s->area)) return a->requests.oldest;
+		}
+		return NULL;
+	}
+	*link_offset = offsetof(struct rcpt_pending, of_all);
+	return core->all.oldest;
+}
+
+static struct rcpt_pending *next_candidate(struct rcpt_pending *p, size_t link_offset)
+{
+	return ((const struct rcpt_link *)(const void *)((const char *)p + link_offset))->next;
+}
+
+static bool selected(const struct rcpt_pending *p, const struct selection *s)
+{
+	if(s->area && strcmp(p->area->name, s->area)) return false;
+	if(s->requester && strcmp(p->requester->id, s->requester)) return false;
+	return true;
+}
+
+static bool read_selection(const cJSON *cmd, struct selection *s, char *err)
+{
+	memset(s, 0, sizeof(*s));
+	return get_string(cmd, "area", &s->area, err)
+		&& get_string(cmd, "requester", &s->requester, err)
+		&& get_uint(cmd, "olderThanMs", 0, UINT32_MAX, false, 0, &s->older_than_ms, err);
+}
+
+static cJSON *describe_pending(const struct rcpt_core *core, const struct rcpt_pending *p, uint64_t now)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *hex = encode_hex(rcpt_pending__correlation(p), p->correlation_len);
+	int64_t remaining = (int64_t)(p->deadline_ms - now);
+	(void)core;
+	if(o == NULL || hex == NULL) goto error;
+	if(!cJSON_AddStringToObject(o, "requester", p->requester->id)
+			|| !cJSON_AddStringToObject(o, "area", p->area->name)
+			|| !cJSON_AddStringToObject(o, "returnTopic", rcpt_pending__topic(p))
+			|| !cJSON_AddStringToObject(o, "correlation", hex)
+			|| !cJSON_AddNumberToObject(o, "ageMs", rcpt_pending__age_ms(p, now))
+			|| !cJSON_AddNumberToObject(o, "remainingMs", remaining > 0 ? (double)remaining : 0)
+			|| !cJSON_AddNumberToObject(o, "qos", p->qos)){
+		goto error;
+	}
+	cJSON *to = cJSON_AddArrayToObject(o, "deliveredTo");
+	if(to == NULL) goto error;
+	for(const struct rcpt_delivery *d = &p->first; d; d = d->next_of_pending){
+		if(d->client == NULL) continue;
+		cJSON *id = cJSON_CreateString(d->client->id);
+		if(id == NULL || !cJSON_AddItemToArray(to, id)){
+			cJSON_Delete(id);
+			goto error;
+		}
+	}
+	free(hex);
+	return o;
+error:
+	free(hex);
+	cJSON_Delete(o);
+	return NULL;
+}
+
+static bool cmd_list_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err)
+{
+	struct selection s;
+	uint64_t offset, count;
+	if(!read_selection(cmd, &s, err)
+			|| !get_uint(cmd, "offset", 0, UINT32_MAX, false, 0, &offset, err)
+			|| !get_uint(cmd, "count", 1, RECEIPTS_LIST_MAX_COUNT, true, RECEIPTS_LIST_DEFAULT_COUNT, &count, err)){
+		return false;
+	}
+	snprintf(err, ERR_SIZE, "out of memory");
+	cJSON *list = cJSON_AddArrayToObject(data, "pending");
+	if(list == NULL) return false;
+
+	uint64_t now = rcpt_core__now(core);
+	size_t link;
+	uint64_t skipped = 0, listed = 0;
+	bool more = false;
+	for(struct rcpt_pending *p = first_candidate(core, &s, &link); p; p = next_candidate(p, link)){
+		/* Oldest first: once one is young enough, all later ones are. */
+		if(rcpt_pending__age_ms(p, now) < s.older_than_ms) break;
+		if(!selected(p, &s)) continue;
+		if(skipped < offset){
+			skipped++;
+			continue;
+		}
+		if(listed == count){
+			more = true;
+			break;
+		}
+		cJSON *entry = describe_pending(core, p, now);
+		if(entry == NULL || !cJSON_AddItemToArray(list, entry)){
+			cJSON_Delete(entry);
+			return false;
+		}
+		listed++;
+	}
+	return cJSON_AddNumberToObject(data, "offset", (double)offset)
+		&& cJSON_AddNumberToObject(data, "count", (double)listed)
+		&& cJSON_AddBoolToObject(data, "more", more);
+}
+
+/* ---- cancelPending ---- */
+
+#define MAX_CANCEL_REASON 256
+
+static bool cmd_cancel_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err)
+{
+	const char *requester, *area, *topic, *corr_hex, *reason;
+	if(!get_string(cmd, "requester", &requester, err) || !get_string(cmd, "area", &area, err)
+			|| !get_string(cmd, "returnTopic", &topic, err) || !get_string(cmd, "correlation", &corr_hex, err)
+			|| !get_string(cmd, "reason", &reason, err)){
+		return false;
+	}
+	const cJSON *all = cJSON_GetObjectItemCaseSensitive(cmd, "all");
+	if(all && !cJSON_IsBool(all)){
+		snprintf(err, ERR_SIZE, "'all' must be true or false");
+		return false;
+	}
+	if(reason && (strlen(reason) > MAX_CANCEL_REASON || !rcpt_names__valid_utf8(reason, strlen(reason)))){
+		snprintf(err, ERR_SIZE, "'reason' must be valid UTF-8 of at most %d bytes", MAX_CANCEL_REASON);
+		return false;
+	}
+	if(reason == NULL) reason = RECEIPTS_REASON_CANCELLED;
+
+	bool everything = all && cJSON_IsTrue(all);
+	uint64_t cancelled = 0;
+	if(everything && (requester != NULL) != (area != NULL) && !topic && !corr_hex){
+		struct selection s = {.area = area, .requester = requester};
+		size_t link;
+		struct rcpt_pending *p = first_candidate(core, &s, &link);
+		while(p){
+			struct rcpt_pending *next = next_candidate(p, link);
+			rcpt_pending__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, reason);
+			cancelled++;
+			p = next;
+		}
+	}else if(!everything && requester && topic && corr_hex && !area){
+		size_t hex_len = strlen(corr_hex);
+		unsigned char *corr = malloc(hex_len / 2 + 1);
+		size_t corr_len = 0;
+		if(corr == NULL){
+			snprintf(err, ERR_SIZE, "out of memory");
+			return false;
+		}
+		if(!decode_hex(corr_hex, corr, &corr_len)){
+			free(corr);
+			snprintf(err, ERR_SIZE, "'correlation' must be hexadecimal, two digits a byte");
+			return false;
+		}
+		struct rcpt_pending *p = rcpt_pending__find(core, topic, strlen(topic), corr, corr_len);
+		free(corr);
+		if(p && !strcmp(p->requester->id, requester)){
+			rcpt_pending__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, reason);
+			cancelled++;
+		}
+	}else{
+		snprintf(err, ERR_SIZE, "select requests with requester + returnTopic + correlation, "
+				"requester + \"all\": true, or area + \"all\": true");
+		return false;
+	}
+	rcpt_core__logf(core, RCPT_LOG_NOTICE, "control: cancelled %" PRIu64 " pending request(s): %s",
+			cancelled, reason);
+	if(!cJSON_AddNumberToObject(data, "cancelled", (double)cancelled)){
+		snprintf(err, ERR_SIZE, "out of memory");
+		return false;
+	}
+	return true;
+}
+
+/* ---- getConfig ---- */
+
+static bool cmd_get_config(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err)
+{
+	(void)cmd;
+	const struct rcpt_config *c = &core->cfg;
+	snprintf(err, ERR_SIZE, "out of memory");
+	if(!cJSON_AddStringToObject(data, RECEIPTS_OPT_REQUEST_PREFIX, c->request_prefix)
+			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_RETURN_PREFIX, c->return_prefix)
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_DEFAULT_TIMEOUT_MS, c->default_timeout_ms)
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_TIMEOUT_MS, c->max_timeout_ms)
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING, c->max_pending)
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING_PER_CLIENT, c->max_pending_per_client)
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_CORRELATION_LEN, c->max_correlation_len)
+			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_ACL_FALLBACK,
+				c->acl_fallback == RCPT_FALLBACK_ALLOW ? "allow" : "defer")
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_SYS_INTERVAL_S, c->sys_interval_s)){
+		return false;
+	}
+	cJSON *users = cJSON_AddArrayToObject(data, RECEIPTS_OPT_CONTROL_USERS);
+	if(users == NULL) return false;
+	for(char **u = c->control_users; u && *u; u++){
+		cJSON *name = cJSON_CreateString(*u);
+		if(name == NULL || !cJSON_AddItemToArray(users, name)){
+			cJSON_Delete(name);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---- dispatch ---- */
+
+static const struct {
+	const char *name;
+	command_fn run;
+} commands[] = {
+	{"getStats", cmd_get_stats},
+	{"listPending", cmd_list_pending},
+	{"cancelPending", cmd_cancel_pending},
+	{"getConfig", cmd_get_config},
+};
+
+static command_fn find_command(const char *name)
+{
+	for(size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++){
+		if(!strcmp(commands[i].name, name)) return commands[i].run;
+	}
+	return NULL;
+}
+
+/* One response entry: {command, data | error, correlationData?}. */
+static bool add_response(cJSON *responses, const char *command, cJSON *data, const char *error,
+		const char *correlation)
+{
+	cJSON *entry = cJSON_CreateObject();
+	if(entry == NULL || !cJSON_AddItemToArray(responses, entry)){
+		cJSON_Delete(entry);
+		cJSON_Delete(data);
+		return false;
+	}
+	if(!cJSON_AddStringToObject(entry, "command", command ? command : "")){
+		cJSON_Delete(data);
+		return false;
+	}
+	if(error){
+		cJSON_Delete(data);
+		if(!cJSON_AddStringToObject(entry, "error", error)) return false;
+	}else if(data){
+		cJSON_AddItemToObject(entry, "data", data);
+	}
+	if(correlation && !cJSON_AddStringToObject(entry, "correlationData", correlation)) return false;
+	return true;
+}
+
+static void run_one(struct rcpt_core *core, const cJSON *cmd, cJSON *responses)
+{
+	char err[ERR_SIZE] = "";
+	if(!cJSON_IsObject(cmd)){
+		add_response(responses, NULL, NULL, "each command must be a JSON object", NULL);
+		return;
+	}
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(cmd, "command");
+	const cJSON *corr = cJSON_GetObjectItemCaseSensitive(cmd, "correlationData");
+	const char *correlation = cJSON_IsString(corr) ? corr->valuestring : NULL;
+	if(!cJSON_IsString(name) || name->valuestring == NULL){
+		add_response(responses, NULL, NULL, "'command' must be a string", correlation);
+		return;
+	}
+	if(corr && !correlation){
+		add_response(responses, name->valuestring, NULL, "'correlationData' must be a string", NULL);
+		return;
+	}
+	command_fn run = find_command(name->valuestring);
+	if(run == NULL){
+		add_response(responses, name->valuestring, NULL, "unknown command", correlation);
+		return;
+	}
+	cJSON *data = cJSON_CreateObject();
+	if(data == NULL){
+		add_response(responses, name->valuestring, NULL, "out of memory", correlation);
+		return;
+	}
+	if(run(core, cmd, data, err)){
+		add_response(responses, name->valuestring, data, NULL, correlation);
+	}else{
+		add_response(responses, name->valuestring, data, err, correlation);
+	}
+}
+
+static void run_batch(struct rcpt_core *core, const void *payload, size_t len, cJSON *responses)
+{
+	char err[ERR_SIZE];
+	if(len > RECEIPTS_CONTROL_MAX_PAYLOAD){
+		snprintf(err, sizeof(err), "payload of %zu bytes is over the limit of %d; not parsed",
+				len, RECEIPTS_CONTROL_MAX_PAYLOAD);
+		add_response(responses, NULL, NULL, err, NULL);
+		return;
+	}
+	cJSON *root = cJSON_ParseWithLength(payload, len);
+	if(root == NULL){
+		add_response(responses, NULL, NULL, "payload is not valid JSON", NULL);
+		return;
+	}
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "commands");
+	if(!cJSON_IsArray(list)){
+		add_response(responses, NULL, NULL, "payload must be {\"commands\": [...]}", NULL);
+	}else if(cJSON_GetArraySize(list) > RECEIPTS_CONTROL_MAX_COMMANDS){
+		snprintf(err, sizeof(err), "%d commands in one batch; at most %d are run at once, none were",
+				cJSON_GetArraySize(list), RECEIPTS_CONTROL_MAX_COMMANDS);
+		add_response(responses, NULL, NULL, err, NULL);
+	}else{
+		const cJSON *cmd;
+		cJSON_ArrayForEach(cmd, list) run_one(core, cmd, responses);
+	}
+	cJSON_Delete(root);
+}
+
+void rcpt_core__on_control(struct rcpt_core *core, const char *client_id, const void *payload, size_t len)
+{
+	rcpt_core__settle(core);
+	cJSON *reply = cJSON_CreateObject();
+	cJSON *responses = reply ? cJSON_AddArrayToObject(reply, "responses") : NULL;
+	char *text = NULL;
+	if(responses){
+		run_batch(core, payload, len, responses);
+		text = cJSON_PrintUnformatted(reply);
+	}
+	if(text == NULL){
+		rcpt_core__logf(core, RCPT_LOG_ERR, "control: out of memory answering '%s'", client_id);
+	}else if(core->host.publish_plain(core->host.ctx, client_id, RECEIPTS_CONTROL_RESPONSE_TOPIC,
+				text, strlen(text), false) != RCPT_OK){
+		rcpt_core__logf(core, RCPT_LOG_ERR, "control: could not send the reply to '%s'", client_id);
+	}
+	cJSON_free(text);
+	cJSON_Delete(reply);
+}
