@@ -41,7 +41,11 @@ static const char *check_return_topic(struct rcpt_core *core, const struct rcpt_
 
 	const char *t = msg->response_topic;
 	size_t len = strlen(t);
-	if(len == 0 || len > UINT16_MAX || rcpt_names__has_wildcard(t)) return RECEIPTS_REJECT_BAD_RETURN_TOPIC;
+	/* $ topics belong to the broker: receipts there would forge $SYS values
+	 * or control replies. */
+	if(len == 0 || len > UINT16_MAX || t[0] == '$' || rcpt_names__has_wildcard(t)){
+		return RECEIPTS_REJECT_BAD_RETURN_TOPIC;
+	}
 	const char *rest = rcpt_names__below(t, core->cfg.return_prefix, core->return_prefix_len);
 	if(rest == NULL){
 		rt->open = true;

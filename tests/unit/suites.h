@@ -1,0 +1,18 @@
+/* The suites main.c collects, one per area of the core. */
+#ifndef SUITES_H
+#define SUITES_H
+
+#include <check.h>
+
+Suite *config_suite(void);
+Suite *names_suite(void);
+Suite *hash_suite(void);
+Suite *deadlines_suite(void);
+Suite *requests_suite(void);
+Suite *receipts_suite(void);
+Suite *delivery_suite(void);
+Suite *access_suite(void);
+Suite *sessions_suite(void);
+Suite *control_suite(void);
+
+#endif

@@ -1,0 +1,456 @@
+/* Which subscribers a request reached, and the receipts the broker makes
+ * when nobody got it or nobody answered in time. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_host.h"
+#include "internal.h"
+#include "suites.h"
+
+static struct rcpt_core *core;
+
+static void setup(void)
+{
+	fake_host__reset();
+	core = t_core_new(NULL);
+}
+
+static void teardown(void)
+{
+	rcpt_core__free(core);
+	core = NULL;
+	fake_host__reset();
+}
+
+static struct rcpt_decision publish(const struct rcpt_publish *m)
+{
+	struct rcpt_decision d;
+	rcpt_core__on_publish(core, m, &d);
+	return d;
+}
+
+static void assert_no_responders(size_t i, const char *topic, const char *corr, uint8_t qos)
+{
+	t_assert_receipt(i, topic, corr, corr ? strlen(corr) : 0, qos,
+			RECEIPTS_STATUS_NO_RESPONDERS, RECEIPTS_REASON_NO_SUBSCRIBER);
+}
+
+/* ---- QoS 0 and 1: settled at the next event ---- */
+
+START_TEST(test_nobody_reached)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	t_request(core, &m, t_key(0));
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	assert_no_responders(0, "ret/C/x", "c1", 1);
+	struct rcpt_stats s = t_stats(core);
+	ck_assert_uint_eq(s.pending, 0);
+	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_NO_RESPONDERS], 1);
+	ck_assert_uint_eq(core->clients.count, 0);
+	/* Exactly one: nothing more at the timeout. */
+	fake_host__advance_ms(30000);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+}
+END_TEST
+
+/* Any event ends the READ checks of the request before it. */
+START_TEST(test_nobody_reached_each_event)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	m.qos = 0;
+	t_request(core, &m, t_key(0));
+	struct rcpt_publish other = t_msg("Z", "other/topic");
+	struct rcpt_decision d;
+	switch(_i){
+		case 0: rcpt_core__settle(core); break;
+		case 1: rcpt_core__on_publish(core, &other, &d); ck_assert_int_eq(d.action, RCPT_PASS); break;
+		case 2: rcpt_core__on_disconnect(core, "Z", true); break;
+		case 3: rcpt_core__on_disconnect(core, NULL, true); break;
+		case 4: rcpt_core__on_tick(core); break;
+	}
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	assert_no_responders(0, "ret/C/x", "c1", 0);
+	ck_assert_uint_eq(t_stats(core).pending, 0);
+}
+END_TEST
+
+START_TEST(test_nobody_reached_broker_correlation)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", NULL);
+	t_request(core, &m, t_key(0));
+	rcpt_core__settle(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	assert_no_responders(0, "ret/C/x", NULL, 1);
+}
+END_TEST
+
+START_TEST(test_reached_one)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	struct rcpt_decision d = t_request(core, &m, t_key(0));
+	struct rcpt_pending *p = d.pending;
+	t_read(core, t_key(0), "req/A", "R");
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+	struct rcpt_client *r = rcpt_clients__find(core, "R");
+	ck_assert_ptr_nonnull(r);
+	ck_assert(rcpt_pending__delivered_to(p, r));
+	ck_assert_uint_eq(p->live_deliveries, 1);
+	ck_assert_int_eq(p->state, RCPT_PENDING_SETTLED);
+}
+END_TEST
+
+/* A READ check counts only for the message it names: same key and topic. */
+START_TEST(test_read_of_other_message)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	t_request(core, &m, t_key(0));
+	t_read(core, t_key(1), "req/A", "R");        /* another message */
+	t_read(core, t_key(0), "req/B", "R");        /* a reused key */
+	t_read(core, t_key(0), "req/AA", "R");
+	rcpt_core__settle(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	assert_no_responders(0, "ret/C/x", "c1", 1);
+	ck_assert_uint_eq(core->clients.count, 0);
+}
+END_TEST
+
+START_TEST(test_two_requests_one_iteration)
+{
+	struct rcpt_publish a = t_req("C", "req/A", "ret/C/x", "c1");
+	struct rcpt_publish b = t_req("D", "req/A", "ret/D/x", "c2");
+	/* Both stored before any READ check, as with two messages in one
+	 * loop iteration. */
+	struct rcpt_decision d;
+	rcpt_core__on_publish(core, &a, &d);
+	ck_assert_int_eq(d.action, RCPT_REQUEST);
+	rcpt_core__request_stored(core, d.pending, t_key(0), "req/A");
+	rcpt_core__on_publish(core, &b, &d);
+	ck_assert_int_eq(d.action, RCPT_REQUEST);
+	/* a got no READ check before b's event: it reached nobody. */
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	assert_no_responders(0, "ret/C/x", "c1", 1);
+	rcpt_core__request_stored(core, d.pending, t_key(1), "req/A");
+	t_read(core, t_key(1), "req/A", "R");
+	rcpt_core__settle(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+}
+END_TEST
+
+START_TEST(test_same_responder_twice)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	struct rcpt_decision d = t_request(core, &m, t_key(0));
+	struct rcpt_pending *p = d.pending;
+	t_read(core, t_key(0), "req/A", "R");
+	t_read(core, t_key(0), "req/A", "R");        /* two matching subscriptions */
+	t_read(core, t_key(0), "req/A", "S");
+	ck_assert_uint_eq(p->live_deliveries, 2);
+	rcpt_core__settle(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+}
+END_TEST
+
+/* ---- QoS 2: READ checks come at PUBREL ---- */
+
+START_TEST(test_qos2_never_released)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	m.qos = 2;
+	t_request(core, &m, t_key(0));
+	rcpt_core__settle(core);
+	rcpt_core__on_tick(core);
+	fake_host__advance_ms(RCPT_RELEASE_GRACE_MS - 1);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+	fake_host__advance_ms(1);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	assert_no_responders(0, "ret/C/x", "c1", 2);
+	ck_assert_uint_eq(t_stats(core).pending, 0);
+	ck_assert_uint_eq(core->release_waits.count, 0);
+}
+END_TEST
+
+START_TEST(test_qos2_released)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	m.qos = 2;
+	struct rcpt_decision d = t_request(core, &m, t_key(0));
+	struct rcpt_pending *p = d.pending;
+	fake_host__advance_ms(500);
+	rcpt_core__on_tick(core);
+	t_read(core, t_key(0), "req/A", "R");        /* PUBREL */
+	t_read(core, t_key(0), "req/A", "S");
+	fake_host__advance_ms(500);
+	rcpt_core__on_tick(core);
+	ck_assert_int_eq(p->state, RCPT_PENDING_SETTLED);
+	fake_host__advance_ms(10000);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+	fake_host__advance_ms(30000 - 11000);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	t_assert_receipt(0, "ret/C/x", "c1", 2, 2, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
+}
+END_TEST
+
+/* A PUBLISH sent again before PUBREL is the same request. */
+START_TEST(test_qos2_retransmission)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	m.qos = 2;
+	t_request(core, &m, t_key(0));
+	fake_host__advance_ms(200);
+	struct rcpt_decision d = publish(&m);
+	ck_assert_int_eq(d.action, RCPT_REQUEST);
+	ck_assert_ptr_null(d.pending);
+	ck_assert_str_eq(d.requester, "C");
+	ck_assert_uint_eq(d.add_correlation.len, 0);
+	rcpt_core__request_stored(core, d.pending, t_key(0), "req/A");
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+	ck_assert_uint_eq(t_stats(core).totals[RCPT_OUTCOME_REJECTED], 0);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_NOTICE), 0);
+
+	t_read(core, t_key(0), "req/A", "R");
+	rcpt_core__settle(core);
+	/* Released and settled: now it is a duplicate. */
+	d = publish(&m);
+	ck_assert_int_eq(d.action, RCPT_REFUSE);
+	ck_assert_str_eq(d.reason, RECEIPTS_REJECT_DUPLICATE);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_NOTICE), 1);
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+}
+END_TEST
+
+START_TEST(test_qos2_retransmission_broker_correlation)
+{
+	struct rcpt_publish m = t_req("C", "req/A", NULL, NULL);
+	m.qos = 2;
+	m.return_area_count = 1;
+	m.return_area = "N";
+	struct rcpt_decision d = t_request(core, &m, t_key(0));
+	unsigned char corr[8];
+	ck_assert_uint_eq(d.add_correlation.len, 8);
+	memcpy(corr, d.add_correlation.ptr, 8);
+	d = publish(&m);
+	ck_assert_int_eq(d.action, RCPT_REQUEST);
+	ck_assert_ptr_null(d.pending);
+	/* Rewritten as the first copy was. */
+	ck_assert_str_eq(d.set_response_topic, "ret/C/N");
+	ck_assert_uint_eq(d.add_correlation.len, 8);
+	ck_assert_mem_eq(d.add_correlation.ptr, corr, 8);
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+}
+END_TEST
+
+START_TEST(test_qos2_other_payload)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	m.qos = 2;
+	t_request(core, &m, t_key(0));
+	struct rcpt_publish changed = m;
+	changed.payload.ptr = "other";
+	changed.payload.len = 5;
+	struct rcpt_decision d = publish(&changed);
+	ck_assert_int_eq(d.action, RCPT_REFUSE);
+	ck_assert_str_eq(d.reason, RECEIPTS_REJECT_DUPLICATE);
+	/* Without a correlation a new payload is a new request. */
+	struct rcpt_publish n = t_req("C", "req/A", "ret/C/x", NULL);
+	n.qos = 2;
+	t_request(core, &n, t_key(1));
+	n.payload = changed.payload;
+	d = t_request(core, &n, t_key(2));
+	ck_assert_ptr_nonnull(d.pending);
+	ck_assert_uint_eq(t_stats(core).pending, 3);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+}
+END_TEST
+
+/* ---- timeouts ---- */
+
+START_TEST(test_timeout)
+{
+	t_delivered(core, "C", "A", "ret/C/x", "c1", "R", 0);
+	fake_host__advance_ms(29999);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	fake_host__advance_ms(1);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
+	struct rcpt_stats s = t_stats(core);
+	ck_assert_uint_eq(s.pending, 0);
+	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_TIMEOUT], 1);
+	ck_assert_uint_eq(core->clients.count, 0);
+	fake_host__advance_ms(100000);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+}
+END_TEST
+
+START_TEST(test_timeout_custom_and_broker_correlation)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", NULL);
+	m.timeout_count = 1;
+	m.timeout = "250";
+	m.qos = 0;
+	t_request(core, &m, t_key(0));
+	t_read(core, t_key(0), "req/A", "R");
+	fake_host__advance_ms(249);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	fake_host__advance_ms(1);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	t_assert_receipt(0, "ret/C/x", NULL, 0, 0, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
+}
+END_TEST
+
+/* Earlier deadlines fire first whatever the order of the requests. */
+START_TEST(test_timeouts_in_deadline_order)
+{
+	const char *timeouts[] = {"300", "100", "200"};
+	for(unsigned i = 0; i < 3; i++){
+		char corr[8];
+		snprintf(corr, sizeof(corr), "c%u", i);
+		struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", corr);
+		m.timeout_count = 1;
+		m.timeout = timeouts[i];
+		t_request(core, &m, t_key(i));
+		t_read(core, t_key(i), "req/A", "R");
+	}
+	fake_host__advance_ms(100);
+	rcpt_core__on_tick(core);
+	fake_host__advance_ms(100);
+	rcpt_core__on_tick(core);
+	fake_host__advance_ms(100);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 3);
+	ck_assert_mem_eq(fake_host__published(0)->corr, "c1", 2);
+	ck_assert_mem_eq(fake_host__published(1)->corr, "c2", 2);
+	ck_assert_mem_eq(fake_host__published(2)->corr, "c0", 2);
+}
+END_TEST
+
+START_TEST(test_mass_expiry)
+{
+	enum { N = 5000, PER_TICK = 2000 };
+	for(unsigned i = 0; i < N; i++){
+		char corr[16];
+		snprintf(corr, sizeof(corr), "m%u", i);
+		t_delivered(core, "C", "A", "ret/C/x", corr, "R", i);
+	}
+	ck_assert_uint_eq(t_stats(core).pending, N);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	fake_host__advance_ms(30000);
+	size_t expect[] = {PER_TICK, 2 * PER_TICK, N, N};
+	for(size_t t = 0; t < 4; t++){
+		rcpt_core__on_tick(core);
+		ck_assert_uint_eq(fake_host__publish_count(), expect[t]);
+	}
+	unsigned char *seen = calloc(N, 1);
+	ck_assert_ptr_nonnull(seen);
+	for(size_t i = 0; i < N; i++){
+		const struct fake_receipt *r = fake_host__published(i);
+		ck_assert_str_eq(r->status, RECEIPTS_STATUS_TIMEOUT);
+		char corr[16];
+		ck_assert_uint_lt(r->corr_len, sizeof(corr));
+		memcpy(corr, r->corr, r->corr_len);
+		corr[r->corr_len] = '\0';
+		unsigned k = (unsigned)strtoul(corr + 1, NULL, 10);
+		ck_assert_uint_lt(k, N);
+		ck_assert_uint_eq(seen[k], 0);
+		seen[k] = 1;
+	}
+	free(seen);
+	ck_assert_uint_eq(t_stats(core).pending, 0);
+	ck_assert_uint_eq(t_stats(core).totals[RCPT_OUTCOME_TIMEOUT], N);
+}
+END_TEST
+
+/* Without TICKs timeouts cannot fire: said once, when a request arrives. */
+START_TEST(test_tick_silence_warned_once)
+{
+	fake_host__advance_ms(4999);
+	t_delivered(core, "C", "A", "ret/C/x", "c1", "R", 0);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_WARNING), 0);
+	fake_host__advance_ms(1);
+	t_delivered(core, "C", "A", "ret/C/x", "c2", "R", 1);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_WARNING), 1);
+	fake_host__advance_ms(10000);
+	t_delivered(core, "C", "A", "ret/C/x", "c3", "R", 2);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_WARNING), 1);
+}
+END_TEST
+
+START_TEST(test_ticks_keep_it_quiet)
+{
+	for(int i = 0; i < 10; i++){
+		fake_host__advance_ms(1000);
+		rcpt_core__on_tick(core);
+	}
+	t_delivered(core, "C", "A", "ret/C/x", "c1", "R", 0);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_WARNING), 0);
+}
+END_TEST
+
+/* A host that cannot queue a receipt is logged; the request still ends. */
+START_TEST(test_publish_failure_logged)
+{
+	t_delivered(core, "C", "A", "ret/C/x", "c1", "R", 0);
+	fake_host__set_publish_rc(RCPT_ERR_NOMEM);
+	fake_host__advance_ms(30000);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), 1);
+	ck_assert_uint_eq(t_stats(core).pending, 0);
+}
+END_TEST
+
+Suite *delivery_suite(void)
+{
+	Suite *s = suite_create("delivery");
+	TCase *tc = tcase_create("settle");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_nobody_reached);
+	tcase_add_loop_test(tc, test_nobody_reached_each_event, 0, 5);
+	tcase_add_test(tc, test_nobody_reached_broker_correlation);
+	tcase_add_test(tc, test_reached_one);
+	tcase_add_test(tc, test_read_of_other_message);
+	tcase_add_test(tc, test_two_requests_one_iteration);
+	tcase_add_test(tc, test_same_responder_twice);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("qos2");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_qos2_never_released);
+	tcase_add_test(tc, test_qos2_released);
+	tcase_add_test(tc, test_qos2_retransmission);
+	tcase_add_test(tc, test_qos2_retransmission_broker_correlation);
+	tcase_add_test(tc, test_qos2_other_payload);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("timeouts");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_timeout_custom_and_broker_correlation);
+	tcase_add_test(tc, test_timeouts_in_deadline_order);
+	tcase_add_test(tc, test_mass_expiry);
+	tcase_add_test(tc, test_tick_silence_warned_once);
+	tcase_add_test(tc, test_ticks_keep_it_quiet);
+	tcase_add_test(tc, test_publish_failure_logged);
+	suite_add_tcase(s, tc);
+	return s;
+}

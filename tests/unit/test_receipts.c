@@ -1,0 +1,271 @@
+/* Receipts: answers matched to pending requests, and everything refused
+ * into a private return area or passed on an open one. */
+#include <check.h>
+#include <string.h>
+
+#include "fake_host.h"
+#include "internal.h"
+#include "suites.h"
+
+static struct rcpt_core *core;
+
+static void setup(void)
+{
+	fake_host__reset();
+	core = t_core_new(NULL);
+}
+
+static void teardown(void)
+{
+	rcpt_core__free(core);
+	core = NULL;
+	fake_host__reset();
+}
+
+static struct rcpt_decision publish(const struct rcpt_publish *m)
+{
+	struct rcpt_decision d;
+	rcpt_core__on_publish(core, m, &d);
+	return d;
+}
+
+static void expect_receipt(const struct rcpt_publish *m, bool strip)
+{
+	size_t pubs = fake_host__publish_count();
+	size_t notices = fake_host__log_count(RCPT_LOG_NOTICE);
+	uint64_t ok = t_stats(core).totals[RCPT_OUTCOME_OK];
+	struct rcpt_decision d = publish(m);
+	ck_assert_int_eq(d.action, RCPT_RECEIPT);
+	ck_assert(d.strip_correlation == strip);
+	ck_assert_uint_eq(t_stats(core).totals[RCPT_OUTCOME_OK], ok + 1);
+	ck_assert_uint_eq(fake_host__publish_count(), pubs);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_NOTICE), notices);
+}
+
+/* Refused as unmatched: one NOTICE and nothing else, no receipt sent. */
+static void expect_unmatched(const struct rcpt_publish *m, const char *why)
+{
+	size_t pubs = fake_host__publish_count();
+	size_t logs = fake_host__log_total();
+	size_t notices = fake_host__log_count(RCPT_LOG_NOTICE);
+	struct rcpt_stats before = t_stats(core);
+	struct rcpt_decision d = publish(m);
+	ck_assert_msg(d.action == RCPT_REFUSE, "action %d, expected refusal %s", (int)d.action, why);
+	ck_assert_str_eq(d.reason, why);
+	ck_assert_uint_eq(fake_host__log_total(), logs + 1);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_NOTICE), notices + 1);
+	ck_assert_ptr_nonnull(strstr(fake_host__last_log(RCPT_LOG_NOTICE), why));
+	ck_assert_uint_eq(fake_host__publish_count(), pubs);
+	struct rcpt_stats after = t_stats(core);
+	ck_assert_uint_eq(after.totals[RCPT_OUTCOME_UNMATCHED], before.totals[RCPT_OUTCOME_UNMATCHED] + 1);
+	ck_assert_uint_eq(after.pending, before.pending);
+}
+
+static void expect_pass(const struct rcpt_publish *m)
+{
+	size_t logs = fake_host__log_total();
+	struct rcpt_decision d = publish(m);
+	ck_assert_int_eq(d.action, RCPT_PASS);
+	ck_assert_uint_eq(fake_host__log_total(), logs);
+}
+
+START_TEST(test_answer_from_responder)
+{
+	t_delivered(core, "C", "A", "ret/C/x", "c1", "R", 0);
+	struct rcpt_publish a = t_ans("R", "ret/C/x", "c1", 2);
+	expect_receipt(&a, false);
+	struct rcpt_stats s = t_stats(core);
+	ck_assert_uint_eq(s.pending, 0);
+	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_OK], 1);
+	ck_assert_uint_eq(core->clients.count, 0);
+	ck_assert_uint_eq(core->areas.count, 0);
+	/* Nothing is left to time out. */
+	fake_host__advance_ms(300000);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+}
+END_TEST
+
+START_TEST(test_answer_with_broker_correlation)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", NULL);
+	struct rcpt_decision d = t_request(core, &m, t_key(0));
+	unsigned char corr[8];
+	ck_assert_uint_eq(d.add_correlation.len, 8);
+	memcpy(corr, d.add_correlation.ptr, 8);
+	t_read(core, t_key(0), "req/A", "R");
+	struct rcpt_publish a = t_ans("R", "ret/C/x", corr, 8);
+	expect_receipt(&a, true);
+	fake_host__advance_ms(300000);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	ck_assert_uint_eq(t_stats(core).pending, 0);
+}
+END_TEST
+
+START_TEST(test_answer_to_return_area)
+{
+	struct rcpt_publish m = t_req("C", "plant/x", NULL, "c1");
+	m.return_area_count = 1;
+	m.return_area = "N";
+	m.subject_area_count = 1;
+	m.subject_area = "A";
+	struct rcpt_decision d = t_request(core, &m, t_key(0));
+	ck_assert_str_eq(d.new_topic, "req/A");
+	/* READ checks see the rewritten topic. */
+	t_read(core, t_key(0), "req/A", "R");
+	struct rcpt_publish a = t_ans("R", "ret/C/N", "c1", 2);
+	expect_receipt(&a, false);
+	ck_assert_uint_eq(t_stats(core).pending, 0);
+}
+END_TEST
+
+START_TEST(test_answer_from_other_client)
+{
+	t_delivered(core, "C", "A", "ret/C/x", "c1", "R", 0);
+	struct rcpt_publish a = t_ans("X", "ret/C/x", "c1", 2);
+	expect_unmatched(&a, RECEIPTS_UNMATCHED_NOT_DELIVERED);
+	/* Not even the requester may answer its own request. */
+	a = t_ans("C", "ret/C/x", "c1", 2);
+	expect_unmatched(&a, RECEIPTS_UNMATCHED_NOT_DELIVERED);
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+	a = t_ans("R", "ret/C/x", "c1", 2);
+	expect_receipt(&a, false);
+}
+END_TEST
+
+START_TEST(test_answer_wrong_correlation)
+{
+	t_delivered(core, "C", "A", "ret/C/x", "c1", "R", 0);
+	struct rcpt_publish a = t_ans("R", "ret/C/x", "c2", 2);
+	expect_unmatched(&a, RECEIPTS_UNMATCHED_NOT_PENDING);
+	a = t_ans("R", "ret/C/x", "c1\0", 3);
+	expect_unmatched(&a, RECEIPTS_UNMATCHED_NOT_PENDING);
+	a = t_ans("R", "ret/C/y", "c1", 2);
+	expect_unmatched(&a, RECEIPTS_UNMATCHED_NOT_PENDING);
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+}
+END_TEST
+
+START_TEST(test_answer_without_correlation)
+{
+	t_delivered(core, "C", "A", "ret/C/x", "c1", "R", 0);
+	struct rcpt_publish a = t_ans("R", "ret/C/x", NULL, 0);
+	expect_unmatched(&a, RECEIPTS_UNMATCHED_NO_CORRELATION);
+	a = t_ans("R", "ret/C/x", "", 0);
+	expect_unmatched(&a, RECEIPTS_UNMATCHED_NO_CORRELATION);
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+}
+END_TEST
+
+START_TEST(test_late_answer)
+{
+	t_delivered(core, "C", "A", "ret/C/x", "c1", "R", 0);
+	fake_host__advance_ms(30000);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
+	struct rcpt_publish a = t_ans("R", "ret/C/x", "c1", 2);
+	expect_unmatched(&a, RECEIPTS_UNMATCHED_NOT_PENDING);
+	ck_assert_uint_eq(t_stats(core).totals[RCPT_OUTCOME_OK], 0);
+	ck_assert_uint_eq(t_stats(core).totals[RCPT_OUTCOME_TIMEOUT], 1);
+}
+END_TEST
+
+START_TEST(test_second_answer)
+{
+	t_delivered(core, "C", "A", "ret/C/x", "c1", "R", 0);
+	struct rcpt_publish a = t_ans("R", "ret/C/x", "c1", 2);
+	expect_receipt(&a, false);
+	expect_unmatched(&a, RECEIPTS_UNMATCHED_NOT_PENDING);
+	struct rcpt_stats s = t_stats(core);
+	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_OK], 1);
+	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_UNMATCHED], 1);
+}
+END_TEST
+
+START_TEST(test_open_return_answer)
+{
+	t_delivered(core, "C", "A", "answers/C", "c1", "R", 0);
+	ck_assert_uint_eq(core->open_return_count, 1);
+	struct rcpt_publish a = t_ans("R", "answers/C", "c1", 2);
+	expect_receipt(&a, false);
+	ck_assert_uint_eq(core->open_return_count, 0);
+	ck_assert_uint_eq(t_stats(core).pending, 0);
+	/* Once answered, the same message is ordinary traffic again. */
+	expect_pass(&a);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_NOTICE), 0);
+}
+END_TEST
+
+START_TEST(test_open_return_other_traffic_passes)
+{
+	t_delivered(core, "C", "A", "answers/C", "c1", "R", 0);
+	struct rcpt_publish a = t_ans("R", "answers/C", "c2", 2);
+	expect_pass(&a);
+	a = t_ans("R", "answers/C", NULL, 0);
+	expect_pass(&a);
+	a = t_ans("X", "answers/D", "c1", 2);
+	expect_pass(&a);
+	ck_assert_uint_eq(t_stats(core).totals[RCPT_OUTCOME_UNMATCHED], 0);
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+}
+END_TEST
+
+/* A matching answer from a client the request never reached is refused even
+ * on an open topic: it would end the request without an answer. */
+START_TEST(test_open_return_not_delivered)
+{
+	t_delivered(core, "C", "A", "answers/C", "c1", "R", 0);
+	struct rcpt_publish a = t_ans("X", "answers/C", "c1", 2);
+	expect_unmatched(&a, RECEIPTS_UNMATCHED_NOT_DELIVERED);
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+}
+END_TEST
+
+START_TEST(test_may_concern)
+{
+	ck_assert(rcpt_core__may_concern(core, "req/A", false, false, false));
+	ck_assert(rcpt_core__may_concern(core, "req", false, false, false));
+	ck_assert(rcpt_core__may_concern(core, "ret/C/x", false, false, false));
+	ck_assert(!rcpt_core__may_concern(core, "other/x", false, false, false));
+	ck_assert(!rcpt_core__may_concern(core, "requests", false, false, false));
+	ck_assert(rcpt_core__may_concern(core, "other/x", true, false, false));
+	ck_assert(rcpt_core__may_concern(core, "other/x", false, true, false));
+	/* Correlation alone matters only while an open return topic waits. */
+	ck_assert(!rcpt_core__may_concern(core, "other/x", false, false, true));
+	t_delivered(core, "C", "A", "answers/C", "c1", "R", 0);
+	ck_assert(rcpt_core__may_concern(core, "other/x", false, false, true));
+	ck_assert(!rcpt_core__may_concern(core, "other/x", false, false, false));
+}
+END_TEST
+
+Suite *receipts_suite(void)
+{
+	Suite *s = suite_create("receipts");
+	TCase *tc = tcase_create("matched");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_answer_from_responder);
+	tcase_add_test(tc, test_answer_with_broker_correlation);
+	tcase_add_test(tc, test_answer_to_return_area);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("unmatched");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_answer_from_other_client);
+	tcase_add_test(tc, test_answer_wrong_correlation);
+	tcase_add_test(tc, test_answer_without_correlation);
+	tcase_add_test(tc, test_late_answer);
+	tcase_add_test(tc, test_second_answer);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("open_return");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_open_return_answer);
+	tcase_add_test(tc, test_open_return_other_traffic_passes);
+	tcase_add_test(tc, test_open_return_not_delivered);
+	tcase_add_test(tc, test_may_concern);
+	suite_add_tcase(s, tc);
+	return s;
+}
