@@ -8,6 +8,11 @@
 int main(void)
 {
 	SRunner *sr = srunner_create(smoke_suite());
+	srunner_add_suite(sr, requests_suite());
+	srunner_add_suite(sr, privacy_suite());
+	srunner_add_suite(sr, sessions_suite());
+	srunner_add_suite(sr, control_suite());
+	srunner_add_suite(sr, cli_suite());
 	srunner_run_all(sr, CK_VERBOSE);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

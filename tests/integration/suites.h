@@ -5,5 +5,10 @@
 #include <check.h>
 
 Suite *smoke_suite(void);
+Suite *requests_suite(void);
+Suite *privacy_suite(void);
+Suite *sessions_suite(void);
+Suite *control_suite(void);
+Suite *cli_suite(void);
 
 #endif
