@@ -334,6 +334,7 @@ RCPT_EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *o
 	struct plugin *plg = userdata;
 	if(plg == NULL) return MOSQ_ERR_SUCCESS;
 	unregister(plg, CALLBACK_COUNT);
+	rcpt_core__save_state(plg->core);
 	rcpt_core__free(plg->core);
 	free(plg);
 	return MOSQ_ERR_SUCCESS;

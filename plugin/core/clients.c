@@ -98,6 +98,18 @@ struct rcpt_client *rcpt_clients__seen(struct rcpt_core *core, const struct rcpt
 	return c;
 }
 
+struct rcpt_client *rcpt_clients__restore(struct rcpt_core *core, const char *id)
+{
+	struct rcpt_client *c = rcpt_clients__find(core, id);
+	if(c) return c;
+	/* Restored sessions are offline until their client reconnects; the
+	 * broker then fires the takeover DISCONNECT that resolves them. */
+	struct rcpt_client_ref ref = {.id = id, .clean = false};
+	c = rcpt_clients__seen(core, &ref);
+	if(c) set_session(core, c, RCPT_SESSION_OFFLINE_PERSISTENT);
+	return c;
+}
+
 void rcpt_clients__notice(struct rcpt_core *core, const struct rcpt_client_ref *ref)
 {
 	if(core->unresolved_clients == 0 || ref->id == NULL) return;

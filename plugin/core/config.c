@@ -24,6 +24,7 @@ int rcpt_config__init(struct rcpt_config *cfg)
 	cfg->max_correlation_len = 256;
 	cfg->acl_fallback = RCPT_FALLBACK_ALLOW;
 	cfg->sys_interval_s = 10;
+	cfg->save_interval_s = 5;
 	return RCPT_OK;
 }
 
@@ -38,6 +39,8 @@ void rcpt_config__free(struct rcpt_config *cfg)
 {
 	free_users(cfg->control_users);
 	cfg->control_users = NULL;
+	free(cfg->state_file);
+	cfg->state_file = NULL;
 	free(cfg->request_prefix);
 	free(cfg->return_prefix);
 	cfg->request_prefix = NULL;
@@ -133,6 +136,7 @@ static const struct {
 	{RECEIPTS_OPT_MAX_PENDING_PER_CLIENT, offsetof(struct rcpt_config, max_pending_per_client), 1, 100000000},
 	{RECEIPTS_OPT_MAX_CORRELATION_LEN, offsetof(struct rcpt_config, max_correlation_len), 1, 65535},
 	{RECEIPTS_OPT_SYS_INTERVAL_S, offsetof(struct rcpt_config, sys_interval_s), 0, 86400},
+	{RECEIPTS_OPT_SAVE_INTERVAL_S, offsetof(struct rcpt_config, save_interval_s), 1, 3600},
 };
 
 int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value,
@@ -154,6 +158,17 @@ int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value
 			snprintf(err, err_size, "plugin_opt_%s: out of memory", key);
 		}
 		return rc;
+	}
+	if(!strcmp(key, RECEIPTS_OPT_STATE_FILE)){
+		free(cfg->state_file);
+		cfg->state_file = NULL;
+		if(value[0] == '\0') return RCPT_OK;
+		cfg->state_file = strdup(value);
+		if(cfg->state_file == NULL){
+			snprintf(err, err_size, "plugin_opt_%s: out of memory", key);
+			return RCPT_ERR_NOMEM;
+		}
+		return RCPT_OK;
 	}
 	if(!strcmp(key, RECEIPTS_OPT_CONTROL_USERS)){
 		rc = set_users(cfg, value);
@@ -223,12 +238,13 @@ void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size
 {
 	int n = snprintf(buf, size, "request_prefix=%s return_prefix=%s default_timeout_ms=%u "
 			"max_timeout_ms=%u max_pending=%u max_pending_per_client=%u "
-			"max_correlation_len=%u acl_fallback=%s sys_interval_s=%u control_users=",
+			"max_correlation_len=%u acl_fallback=%s sys_interval_s=%u state_file=%s save_interval_s=%u "
+			"control_users=",
 			cfg->request_prefix, cfg->return_prefix, cfg->default_timeout_ms,
 			cfg->max_timeout_ms, cfg->max_pending, cfg->max_pending_per_client,
 			cfg->max_correlation_len,
 			cfg->acl_fallback == RCPT_FALLBACK_ALLOW ? "allow" : "defer",
-			cfg->sys_interval_s);
+			cfg->sys_interval_s, cfg->state_file ? cfg->state_file : "(none)", cfg->save_interval_s);
 	for(char **u = cfg->control_users; u && *u && n >= 0 && (size_t)n < size; u++){
 		n += snprintf(buf + n, size - (size_t)n, "%s%s", u == cfg->control_users ? "" : ",", *u);
 	}

@@ -46,6 +46,20 @@ uint64_t rcpt_core__now(struct rcpt_core *core)
 	return core->host.now_ms(core->host.ctx);
 }
 
+uint64_t rcpt_core__wall(struct rcpt_core *core)
+{
+	if(core->host.wall_ms) return core->host.wall_ms(core->host.ctx);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void rcpt_core__save_state(struct rcpt_core *core)
+{
+	rcpt_core__settle(core);
+	rcpt_persist__save_now(core);
+}
+
 struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_config *cfg)
 {
 	struct rcpt_core *core = calloc(1, sizeof(*core));
@@ -67,12 +81,14 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 	/* Broker-made correlations must not repeat those of an earlier run. */
 	core->next_correlation = ((uint64_t)time(NULL) << 24) ^ rcpt_core__now(core);
 	core->last_tick_ms = rcpt_core__now(core);
+	rcpt_persist__init(core);
 	return core;
 }
 
 void rcpt_core__free(struct rcpt_core *core)
 {
 	if(core == NULL) return;
+	rcpt_persist__free(core);
 	if(core->pending.buckets){
 		for(size_t i = 0; i <= core->pending.mask; i++){
 			struct rcpt_hnode *n = core->pending.buckets[i];
@@ -284,6 +300,7 @@ void rcpt_core__on_tick(struct rcpt_core *core)
 	core->last_tick_ms = now;
 	rcpt_delivery__expire_release_waits(core, now);
 	rcpt_sys__tick(core, now);
+	rcpt_persist__tick(core, now);
 	for(int i = 0; i < RCPT_EXPIRIES_PER_TICK; i++){
 		struct rcpt_pending *p = rcpt_heap__top(&core->deadlines);
 		if(p == NULL || p->deadline_ms > now) break;

@@ -33,12 +33,8 @@ static void order_unlink(struct rcpt_core *core, struct rcpt_release_wait *w)
 	w->prev_in_order = w->next_in_order = NULL;
 }
 
-int rcpt_delivery__reserve(struct rcpt_core *core, struct rcpt_pending *p)
+static int make_room(struct rcpt_core *core)
 {
-	if(p->qos == 2){
-		p->release_wait = calloc(1, sizeof(*p->release_wait));
-		return p->release_wait ? RCPT_OK : RCPT_ERR_NOMEM;
-	}
 	struct rcpt_unsettled_list *l = &core->unsettled;
 	if(l->count < l->capacity) return RCPT_OK;
 	size_t cap = l->capacity ? l->capacity * 2 : 16;
@@ -46,6 +42,24 @@ int rcpt_delivery__reserve(struct rcpt_core *core, struct rcpt_pending *p)
 	if(items == NULL) return RCPT_ERR_NOMEM;
 	l->items = items;
 	l->capacity = cap;
+	return RCPT_OK;
+}
+
+int rcpt_delivery__reserve(struct rcpt_core *core, struct rcpt_pending *p)
+{
+	if(p->qos == 2){
+		p->release_wait = calloc(1, sizeof(*p->release_wait));
+		return p->release_wait ? RCPT_OK : RCPT_ERR_NOMEM;
+	}
+	return make_room(core);
+}
+
+int rcpt_delivery__settle_later(struct rcpt_core *core, struct rcpt_pending *p)
+{
+	if(make_room(core) != RCPT_OK) return RCPT_ERR_NOMEM;
+	/* No message key: no READ check can match it. */
+	core->unsettled.items[core->unsettled.count++] = (struct rcpt_unsettled){.pending = p};
+	p->state = RCPT_PENDING_UNSETTLED;
 	return RCPT_OK;
 }
 

@@ -115,6 +115,7 @@ struct rcpt_pending {
 	struct rcpt_delivery first;
 	uint64_t deadline_ms;
 	uint32_t created_ms32;               /* low 32 bits: ages are taken modulo 2^32 */
+	uint32_t saved_gen;                  /* snapshot generation it was saved in; 0: never */
 	uint32_t heap_index;
 	uint16_t topic_len;
 	uint16_t correlation_len;
@@ -159,6 +160,23 @@ static inline const void *rcpt_pending__correlation(const struct rcpt_pending *p
 		else (list)->newest = (p)->member.prev; \
 	} while(0)
 
+struct rcpt_pending_spec {
+	struct rcpt_client *requester;
+	const char *area;
+	size_t area_len;
+	const char *topic;
+	size_t topic_len;
+	const void *correlation;
+	size_t correlation_len;
+	uint8_t qos;
+	bool broker_correlation;
+	bool open_return;
+	uint64_t created_ms;
+	uint64_t deadline_ms;
+};
+
+/* A new pending request, linked everywhere; NULL when out of memory. */
+struct rcpt_pending *rcpt_pending__create(struct rcpt_core *core, const struct rcpt_pending_spec *spec);
 uint32_t rcpt_pending__hash(const char *topic, size_t topic_len, const void *corr, size_t corr_len);
 struct rcpt_pending *rcpt_pending__find(const struct rcpt_core *core, const char *topic,
 		size_t topic_len, const void *corr, size_t corr_len);
@@ -198,6 +216,8 @@ struct rcpt_client *rcpt_clients__find(const struct rcpt_core *core, const char 
 /* Finds or creates the record of a client seen now. Resolves a session the
  * core was unsure of. NULL: out of memory. */
 struct rcpt_client *rcpt_clients__seen(struct rcpt_core *core, const struct rcpt_client_ref *ref);
+/* The record of a persistent client from the state file, offline. */
+struct rcpt_client *rcpt_clients__restore(struct rcpt_core *core, const char *id);
 /* A client that is seen but may have no record: only resolves its session. */
 void rcpt_clients__notice(struct rcpt_core *core, const struct rcpt_client_ref *ref);
 void rcpt_clients__disconnected(struct rcpt_core *core, const char *id, bool clean);
@@ -255,6 +275,8 @@ void rcpt_delivery__untrack(struct rcpt_core *core, struct rcpt_pending *p);
  * first. */
 void rcpt_delivery__settle(struct rcpt_core *core);
 void rcpt_delivery__expire_release_waits(struct rcpt_core *core, uint64_t now);
+/* Queues a restored request for a verdict at the next settle. */
+int rcpt_delivery__settle_later(struct rcpt_core *core, struct rcpt_pending *p);
 
 /* ---- request.c / receipt.c ---- */
 
@@ -263,6 +285,32 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 /* Returns false when the publish is not a receipt candidate after all. */
 bool rcpt_receipt__decide(struct rcpt_core *core, const struct rcpt_publish *msg,
 		struct rcpt_decision *out);
+
+/* ---- persist.c: the state file ---- */
+
+struct rcpt_persist {
+	char *path;                  /* NULL: no state file */
+	char *tmp_path;
+	char *journal_path;
+	char *journal_next_path;
+	uint32_t save_interval_ms;
+	uint64_t next_save_ms;
+	bool dirty;                  /* the table changed since the last save began */
+	bool failing;                /* the last save failed: log only changes */
+	uint64_t generation;         /* of the snapshot being written or last written */
+	uint32_t disk_gen;           /* low bits of the generation on disk; 0: none */
+	uint32_t writing_gen;        /* ... of the one being written; 0: none */
+	int journal_fd;              /* journal of the snapshot on disk, or -1 */
+	int journal_next_fd;         /* journal of the snapshot being written, or -1 */
+	struct rcpt_writer *writer;  /* the thread writing a snapshot, or NULL */
+};
+
+void rcpt_persist__init(struct rcpt_core *core);
+void rcpt_persist__ended(struct rcpt_core *core, const struct rcpt_pending *p);
+void rcpt_persist__tick(struct rcpt_core *core, uint64_t now);
+void rcpt_persist__free(struct rcpt_core *core);
+/* Saves synchronously (at shutdown). */
+void rcpt_persist__save_now(struct rcpt_core *core);
 
 /* ---- core.c ---- */
 
@@ -304,6 +352,7 @@ struct rcpt_core {
 	} latency;
 	uint64_t rejected_by_reason[RCPT_REJECT_REASON_COUNT];
 	uint64_t sys_next_ms;
+	struct rcpt_persist persist;
 	uint64_t sys_published[2 + RCPT_OUTCOME_COUNT];   /* last values sent, to send only changes */
 	bool sys_sent_once;
 };
@@ -311,6 +360,7 @@ struct rcpt_core {
 void rcpt_core__logf(struct rcpt_core *core, enum rcpt_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 uint64_t rcpt_core__now(struct rcpt_core *core);
+uint64_t rcpt_core__wall(struct rcpt_core *core);
 
 /* ---- stats.c ---- */
 

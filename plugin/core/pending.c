@@ -29,6 +29,50 @@ struct rcpt_pending *rcpt_pending__find(const struct rcpt_core *core, const char
 	return NULL;
 }
 
+struct rcpt_pending *rcpt_pending__create(struct rcpt_core *core, const struct rcpt_pending_spec *spec)
+{
+	struct rcpt_pending *p = calloc(1, RCPT_PENDING_SIZE(spec->topic_len, spec->correlation_len));
+	if(p == NULL) return NULL;
+	p->requester = spec->requester;
+	p->qos = spec->qos;
+	p->topic_len = (uint16_t)spec->topic_len;
+	p->correlation_len = (uint16_t)spec->correlation_len;
+	p->broker_correlation = spec->broker_correlation;
+	p->open_return = spec->open_return;
+	memcpy(p->key, spec->topic, spec->topic_len);
+	p->key[spec->topic_len] = '\0';
+	memcpy(p->key + spec->topic_len + 1, spec->correlation, spec->correlation_len);
+	p->created_ms32 = (uint32_t)spec->created_ms;
+	p->deadline_ms = spec->deadline_ms;
+	p->state = RCPT_PENDING_SETTLED;
+	if(rcpt_heap__push(&core->deadlines, p) != RCPT_OK){
+		free(p);
+		return NULL;
+	}
+	p->area = rcpt_areas__acquire(core, spec->area, spec->area_len);
+	if(p->area == NULL){
+		rcpt_heap__remove(&core->deadlines, p);
+		free(p);
+		return NULL;
+	}
+
+	/* From here nothing fails: link it everywhere. */
+	rcpt_htable__insert(&core->pending, &p->node,
+			rcpt_pending__hash(p->key, spec->topic_len, spec->correlation, spec->correlation_len));
+	struct rcpt_client *requester = spec->requester;
+	RCPT_LIST_APPEND(&requester->requests, p, of_requester);
+	RCPT_LIST_APPEND(&p->area->requests, p, of_area);
+	RCPT_LIST_APPEND(&core->all, p, of_all);
+	requester->pending_count++;
+	if(p->open_return) core->open_return_count++;
+	core->stats.pending++;
+	if(core->stats.pending > core->stats.pending_high_water){
+		core->stats.pending_high_water = core->stats.pending;
+	}
+	core->persist.dirty = true;
+	return p;
+}
+
 bool rcpt_pending__delivered_to(const struct rcpt_pending *p, const struct rcpt_client *c)
 {
 	for(const struct rcpt_delivery *d = &p->first; d; d = d->next_of_pending){
@@ -122,6 +166,7 @@ void rcpt_pending__destroy(struct rcpt_core *core, struct rcpt_pending *p)
 	rcpt_areas__release(core, p->area);
 	if(p->open_return) core->open_return_count--;
 	core->stats.pending--;
+	core->persist.dirty = true;
 	free(p);
 	rcpt_clients__release_if_empty(core, requester);
 }
@@ -148,6 +193,9 @@ void rcpt_pending__finish(struct rcpt_core *core, struct rcpt_pending *p,
 		rcpt_core__logf(core, RCPT_LOG_DEBUG, "receipt '%s' (%s) to '%s' for '%s'",
 				status, reason ? reason : "", r.topic, p->requester->id);
 	}
+	/* It may be in the state file on disk: note that it ended, before the
+	 * broker can deliver its receipt, so a restart never revives it. */
+	if(p->saved_gen) rcpt_persist__ended(core, p);
 	core->stats.totals[outcome]++;
 	if(outcome != RCPT_OUTCOME_ABANDONED){
 		rcpt_stats__record_latency(core, rcpt_pending__age_ms(p, rcpt_core__now(core)));

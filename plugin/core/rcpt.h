@@ -52,6 +52,8 @@ struct rcpt_config {
 	uint32_t max_correlation_len;
 	enum rcpt_acl_fallback acl_fallback;
 	char **control_users;      /* owned, NULL-terminated; NULL: control API off */
+	char *state_file;          /* owned; NULL: pending requests are not saved */
+	uint32_t save_interval_s;
 	uint32_t sys_interval_s;   /* 0: no $SYS topics */
 };
 
@@ -85,6 +87,9 @@ struct rcpt_host {
 	void *ctx;
 	/* Monotonic milliseconds. */
 	uint64_t (*now_ms)(void *ctx);
+	/* Wall-clock milliseconds since 1970, for the state file. NULL: the
+	 * core reads CLOCK_REALTIME itself. */
+	uint64_t (*wall_ms)(void *ctx);
 	/* Queue a broker-made receipt. Must copy what it keeps. */
 	int (*publish)(void *ctx, const struct rcpt_receipt_out *receipt);
 	/* Queue a plain QoS 0 message: control replies (to_client set) and $SYS
@@ -193,6 +198,9 @@ void rcpt_core__on_control(struct rcpt_core *core, const char *client_id,
 /* Takes ownership of cfg's strings. */
 struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_config *cfg);
 void rcpt_core__free(struct rcpt_core *core);
+/* Saves the pending requests to the state file, if there is one: at a clean
+ * shutdown, before rcpt_core__free. */
+void rcpt_core__save_state(struct rcpt_core *core);
 const struct rcpt_config *rcpt_core__config(const struct rcpt_core *core);
 
 /* ---- numbers ---- */

@@ -117,48 +117,25 @@ static struct rcpt_pending *create(struct rcpt_core *core, const struct rcpt_pub
 
 	struct rcpt_client *requester = rcpt_clients__seen(core, &msg->sender);
 	if(requester == NULL) return NULL;
-	struct rcpt_pending *p = calloc(1, RCPT_PENDING_SIZE(rt->len, corr_len));
-	if(p == NULL) goto error;
-	p->requester = requester;
-	p->qos = msg->qos;
-	p->topic_len = (uint16_t)rt->len;
-	p->correlation_len = (uint16_t)corr_len;
-	p->broker_correlation = broker_made;
-	p->open_return = rt->open;
-	memcpy(p->key, rt->topic, rt->len);
-	p->key[rt->len] = '\0';
-	memcpy(p->key + rt->len + 1, corr, corr_len);
 	uint64_t now = rcpt_core__now(core);
-	p->created_ms32 = (uint32_t)now;
-	p->deadline_ms = now + timeout_ms;
-	p->state = RCPT_PENDING_SETTLED;
-	if(rcpt_delivery__reserve(core, p) != RCPT_OK) goto error;
-	if(rcpt_heap__push(&core->deadlines, p) != RCPT_OK) goto error;
-	p->area = rcpt_areas__acquire(core, area, area_len);
-	if(p->area == NULL){
-		rcpt_heap__remove(&core->deadlines, p);
-		goto error;
+	struct rcpt_pending_spec spec = {
+		.requester = requester,
+		.area = area, .area_len = area_len,
+		.topic = rt->topic, .topic_len = rt->len,
+		.correlation = corr, .correlation_len = corr_len,
+		.qos = msg->qos,
+		.broker_correlation = broker_made,
+		.open_return = rt->open,
+		.created_ms = now,
+		.deadline_ms = now + timeout_ms,
+	};
+	struct rcpt_pending *p = rcpt_pending__create(core, &spec);
+	if(p && rcpt_delivery__reserve(core, p) != RCPT_OK){
+		rcpt_pending__destroy(core, p);
+		return NULL;
 	}
-
-	/* From here nothing fails: link it everywhere. */
-	rcpt_htable__insert(&core->pending, &p->node,
-			rcpt_pending__hash(p->key, rt->len, corr, corr_len));
-	RCPT_LIST_APPEND(&requester->requests, p, of_requester);
-	RCPT_LIST_APPEND(&p->area->requests, p, of_area);
-	RCPT_LIST_APPEND(&core->all, p, of_all);
-	requester->pending_count++;
-	if(p->open_return) core->open_return_count++;
-	core->stats.pending++;
-	if(core->stats.pending > core->stats.pending_high_water){
-		core->stats.pending_high_water = core->stats.pending;
-	}
+	if(p == NULL) rcpt_clients__release_if_empty(core, requester);
 	return p;
-
-error:
-	if(p) free(p->release_wait);
-	free(p);
-	rcpt_clients__release_if_empty(core, requester);
-	return NULL;
 }
 
 /* A QoS 2 PUBLISH sent again before its PUBREL (same requester, return

@@ -1,0 +1,105 @@
+/*
+ * The state file format, version 1: encoding and decoding only, over
+ * memory buffers, so that it can be tested and fuzzed without files.
+ *
+ * Snapshot, all integers little-endian:
+ *   header   "RCPTSNAP" | u32 version | u64 generation | u64 saved_wall_ms | u64 record_count
+ *   records  u64 created_wall_ms | u64 deadline_wall_ms | u8 qos | u8 flags
+ *            | str return_topic | bin correlation | str requester | str area
+ *            | u16 delivery_count | delivery_count x (u8 flags | str client_id)
+ *            where str/bin = u16 length + bytes, flags bit 0 = persistent session
+ *            (deliveries) and, on a record, bit 0 broker-made correlation,
+ *            bit 1 requester persistent, bit 2 open return topic
+ *   trailer  "RCPT_END" | u64 length of everything before the trailer | u32 CRC-32 of it
+ * Journal of requests ended since the snapshot of the same generation:
+ *   header   "RCPTJRNL" | u32 version | u64 generation
+ *   records  str return_topic | bin correlation | u32 CRC-32 of the record's bytes before it
+ */
+#ifndef RCPT_STATE_FORMAT_H
+#define RCPT_STATE_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RCPT_STATE_VERSION 1
+#define RCPT_STATE_MAX_DELIVERIES 1024
+
+enum rcpt_state_error {
+	RCPT_STATE_OK,
+	RCPT_STATE_NOT_A_STATE_FILE,   /* wrong magic */
+	RCPT_STATE_FUTURE_VERSION,
+	RCPT_STATE_TRUNCATED,          /* shorter than it says, or no trailer */
+	RCPT_STATE_CORRUPT,            /* checksum or structure wrong */
+	RCPT_STATE_NOMEM,
+};
+
+const char *rcpt_state__error_text(enum rcpt_state_error e);
+
+/* A growable output buffer. */
+struct rcpt_buf {
+	unsigned char *data;
+	size_t len;
+	size_t capacity;
+	bool failed;      /* an allocation failed: the content is incomplete */
+};
+
+void rcpt_buf__free(struct rcpt_buf *b);
+
+struct rcpt_state_str {
+	const char *ptr;   /* points into the decoded buffer: not NUL-terminated */
+	uint16_t len;
+};
+
+struct rcpt_state_delivery {
+	struct rcpt_state_str client_id;
+	bool persistent;
+};
+
+struct rcpt_state_record {
+	uint64_t created_wall_ms;
+	uint64_t deadline_wall_ms;
+	uint8_t qos;
+	bool broker_correlation;
+	bool requester_persistent;
+	bool open_return;
+	struct rcpt_state_str return_topic;
+	struct rcpt_state_str correlation;
+	struct rcpt_state_str requester;
+	struct rcpt_state_str area;
+	uint16_t delivery_count;
+	struct rcpt_state_delivery deliveries[RCPT_STATE_MAX_DELIVERIES];
+};
+
+struct rcpt_state_header {
+	uint32_t version;
+	uint64_t generation;
+	uint64_t saved_wall_ms;
+	uint64_t record_count;
+};
+
+void rcpt_state__begin(struct rcpt_buf *b, uint64_t generation, uint64_t saved_wall_ms);
+void rcpt_state__add(struct rcpt_buf *b, const struct rcpt_state_record *r);
+/* Writes the record count into the header and appends the trailer. */
+void rcpt_state__finish(struct rcpt_buf *b, uint64_t record_count);
+
+/* Checks the whole snapshot (magic, version, trailer, length, checksum)
+ * and then calls each(ctx, record) for every record; stops at the first
+ * malformed record. Nothing is passed on before the checks succeed, so a
+ * damaged file is never half-loaded. */
+enum rcpt_state_error rcpt_state__decode(const unsigned char *data, size_t len,
+		struct rcpt_state_header *header,
+		void (*each)(void *ctx, const struct rcpt_state_record *r), void *ctx);
+
+void rcpt_journal__header(struct rcpt_buf *b, uint64_t generation);
+void rcpt_journal__record(struct rcpt_buf *b, const char *topic, size_t topic_len,
+		const void *corr, size_t corr_len);
+/* Calls each(ctx, topic, corr) for every intact record, stopping at the
+ * first damaged or cut one (a kill may cut the last). Returns the header's
+ * generation in *generation. */
+enum rcpt_state_error rcpt_journal__decode(const unsigned char *data, size_t len, uint64_t *generation,
+		void (*each)(void *ctx, struct rcpt_state_str topic, struct rcpt_state_str corr), void *ctx);
+
+uint32_t rcpt_crc32(uint32_t crc, const void *data, size_t len);
+
+#endif
