@@ -10,5 +10,6 @@ Suite *privacy_suite(void);
 Suite *sessions_suite(void);
 Suite *control_suite(void);
 Suite *cli_suite(void);
+Suite *persistence_suite(void);
 
 #endif

@@ -14,5 +14,6 @@ Suite *delivery_suite(void);
 Suite *access_suite(void);
 Suite *sessions_suite(void);
 Suite *control_suite(void);
+Suite *state_suite(void);
 
 #endif
