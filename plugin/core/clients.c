@@ -138,14 +138,13 @@ void rcpt_clients__disconnected(struct rcpt_core *core, const char *id, bool cle
 			set_session(core, c, RCPT_SESSION_TAKEN_OVER);
 			break;
 		case RCPT_SESSION_TAKEN_OVER:
-			/* The newer connection left before it was seen: its flag is
-			 * its own. */
-			if(clean){
-				session_ended(core, c);
-				set_session(core, c, RCPT_SESSION_ONLINE_CLEAN);
-			}else{
-				set_session(core, c, RCPT_SESSION_OFFLINE_PERSISTENT);
-			}
+			/* The newer connection left before it was seen. Clean true
+			 * may be its own flag or forced by yet another takeover: the
+			 * broker does not say. Ending a persistent session by mistake
+			 * would lose receipts, keeping a clean one only sends a
+			 * receipt nobody reads: keep it, and let the next sight of
+			 * the client decide. */
+			if(!clean) set_session(core, c, RCPT_SESSION_OFFLINE_PERSISTENT);
 			break;
 	}
 	rcpt_clients__release_if_empty(core, c);

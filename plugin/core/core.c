@@ -218,6 +218,7 @@ enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_
 	if(topic[0] == '$'){
 		return is_control_topic(topic) ? control_access(core, receiver) : RCPT_ACCESS_FALLBACK;
 	}
+	rcpt_clients__notice(core, receiver);
 	const char *rest = rcpt_names__below(topic, core->cfg.return_prefix, core->return_prefix_len);
 	if(rest){
 		size_t owner_len = rcpt_names__level_len(rest);
@@ -227,7 +228,6 @@ enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_
 	if(!rcpt_names__below(topic, core->cfg.request_prefix, core->request_prefix_len)){
 		return RCPT_ACCESS_FALLBACK;
 	}
-	rcpt_clients__notice(core, receiver);
 	struct rcpt_pending *p = rcpt_delivery__lookup(core, message_key, topic);
 	if(p){
 		struct rcpt_client *c = rcpt_clients__seen(core, receiver);
@@ -243,6 +243,7 @@ enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_
 enum rcpt_access rcpt_core__on_write(struct rcpt_core *core, const char *topic,
 		const struct rcpt_client_ref *sender)
 {
+	rcpt_clients__notice(core, sender);
 	if(topic[0] == '$'){
 		return is_control_topic(topic) ? control_access(core, sender) : RCPT_ACCESS_FALLBACK;
 	}
@@ -255,6 +256,8 @@ enum rcpt_access rcpt_core__on_write(struct rcpt_core *core, const char *topic,
 enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *filter,
 		const struct rcpt_client_ref *subscriber)
 {
+	/* A client coming back subscribes first: that tells its clean flag. */
+	rcpt_clients__notice(core, subscriber);
 	/* A shared subscription is judged by the filter it shares. */
 	if(!strncmp(filter, "$share/", 7)){
 		const char *group_end = strchr(filter + 7, '/');

@@ -157,7 +157,9 @@ void rcpt_pending__destroy(struct rcpt_core *core, struct rcpt_pending *p)
 		if(d->client){
 			struct rcpt_client *c = d->client;
 			unlink_from_client(d);
-			rcpt_clients__release_if_empty(core, c);
+			/* The requester may have answered itself: its record is
+			 * released once, below. */
+			if(c != requester) rcpt_clients__release_if_empty(core, c);
 		}
 		if(d != &p->first) free(d);
 		d = next;

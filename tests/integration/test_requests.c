@@ -1,9 +1,839 @@
-/* Integration tests: requests. */
+/*
+ * Requests suite: the request half of README's contract against a real
+ * broker. How a request is recognised and rewritten, the broker's own
+ * verdicts (timeout, no-responders, responder-gone), which answers pass as
+ * receipts, and every refusal a client can provoke.
+ */
+#include <check.h>
+#include <mqtt_protocol.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "harness.h"
+#include "receipts.h"
 #include "suites.h"
+
+/* Long enough for any delivery on loopback, short enough for the suite. */
+#define ARRIVAL_MS 2000
+/* The window that proves "nothing else arrives". */
+#define QUIET_MS 250
+/* How late a broker-made timeout receipt may be: deadlines are checked on
+ * the broker's ~100 ms tick, plus scheduling. */
+#define TICK_SLACK_MS 200
+/* "At once": far below any timeout the requests here carry. */
+#define AT_ONCE_MS 500
+/* QoS 2 no-responders waits for a 1 s grace period, checked on the tick. */
+#define QOS2_GRACE_MS (1000 + TICK_SLACK_MS + 300)
+/* A timeout that no test waits for: the request stays pending. */
+#define LONG_TIMEOUT "5000"
+
+static struct broker broker;
+
+static void start_default(void)
+{
+	broker_start(&broker, NULL);
+}
+
+static void start_max_timeout_400(void)
+{
+	/* The default may not exceed the maximum (the harness sets 2000). */
+	broker_start(&broker, "plugin_opt_" RECEIPTS_OPT_MAX_TIMEOUT_MS " 400\n"
+			"plugin_opt_" RECEIPTS_OPT_DEFAULT_TIMEOUT_MS " 300\n");
+}
+
+static void stop_broker(void)
+{
+	broker_stop(&broker);
+}
+
+/* ---- helpers ---- */
+
+/* The next message of c, which must arrive on topic. */
+static struct msg *expect_on(struct client *c, const char *topic)
+{
+	struct msg *m = client_wait(c, ARRIVAL_MS);
+	ck_assert_msg(m != NULL, "%s: nothing arrived on %s", client_id(c), topic);
+	ck_assert_str_eq(m->topic, topic);
+	return m;
+}
+
+/* Subscribed at QoS 2 so that a message arrives at the QoS it was sent
+ * with, which lets tests check the QoS of requests and receipts. */
+static struct client *responder(const char *id, const char *filter)
+{
+	struct client *c = client_connect(&broker, id, true);
+	ck_assert_int_eq(client_subscribe(c, filter, 2), 2);
+	return c;
+}
+
+static struct client *requester(const char *id)
+{
+	char filter[160];
+	snprintf(filter, sizeof(filter), "ret/%s/#", id);
+	return responder(id, filter);
+}
+
+/* corr NULL: the message must carry no Correlation Data at all. */
+static void assert_correlation(const struct msg *m, const char *corr)
+{
+	if(corr == NULL){
+		ck_assert_msg(!m->has_correlation, "%s: unexpected correlation data", m->topic);
+	}else{
+		ck_assert_msg(msg_correlation_is(m, corr, strlen(corr)),
+				"%s: correlation is not '%s'", m->topic, corr);
+	}
+}
+
+/* A broker-made receipt: empty payload, exactly one `receipt` and one
+ * `receipt-reason`, the request's correlation and QoS, not retained. */
+static void assert_broker_receipt(const struct msg *m, const char *status, const char *reason,
+		const char *corr, int qos)
+{
+	ck_assert_int_eq(m->payload_len, 0);
+	ck_assert_int_eq(msg_user_count(m, RECEIPTS_PROP_RECEIPT), 1);
+	ck_assert_str_eq(msg_user(m, RECEIPTS_PROP_RECEIPT), status);
+	ck_assert_int_eq(msg_user_count(m, RECEIPTS_PROP_REASON), 1);
+	ck_assert_str_eq(msg_user(m, RECEIPTS_PROP_REASON), reason);
+	assert_correlation(m, corr);
+	ck_assert_int_eq(m->qos, qos);
+	ck_assert(!m->retain);
+}
+
+/* Publishes a request and returns it as the responder received it: the
+ * payload and QoS unchanged, exactly one `requester` naming the sender. */
+static struct msg *send_request(struct client *req, const char *topic, const struct props_spec *props,
+		int qos, struct client *resp, const char *delivered_on)
+{
+	ck_assert_int_eq(client_publish_str(req, topic, "question", qos, false, props), 0);
+	struct msg *m = expect_on(resp, delivered_on);
+	ck_assert_str_eq(m->payload, "question");
+	ck_assert_int_eq(m->qos, qos);
+	ck_assert_int_eq(msg_user_count(m, RECEIPTS_PROP_REQUESTER), 1);
+	ck_assert_str_eq(msg_user(m, RECEIPTS_PROP_REQUESTER), client_id(req));
+	return m;
+}
+
+/* The receipt the requester must get for an answer: the responder's
+ * payload, `receipt: ok` only, correlation corr, not retained. */
+static void expect_ok_receipt(struct client *req, const char *return_topic, const char *payload,
+		const char *corr, int qos)
+{
+	struct msg *r = expect_on(req, return_topic);
+	ck_assert_str_eq(r->payload, payload);
+	ck_assert_int_eq(msg_user_count(r, RECEIPTS_PROP_RECEIPT), 1);
+	ck_assert_str_eq(msg_user(r, RECEIPTS_PROP_RECEIPT), RECEIPTS_STATUS_OK);
+	ck_assert_int_eq(msg_user_count(r, RECEIPTS_PROP_REASON), 0);
+	assert_correlation(r, corr);
+	ck_assert_int_eq(r->qos, qos);
+	ck_assert(!r->retain);
+	msg_free(r);
+}
+
+/* The responder answers the request (consumed) at QoS 1; the requester
+ * gets exactly that answer as an `ok` receipt and nothing more. */
+static void answer_gets_ok(struct client *resp, struct msg *request, struct client *req,
+		const char *return_topic, const char *corr)
+{
+	ck_assert_pstr_eq(request->response_topic, return_topic);
+	ck_assert_int_eq(client_answer(resp, request, "answer", 1), 0);
+	expect_ok_receipt(req, return_topic, "answer", corr, 1);
+	ck_assert(client_quiet(req, QUIET_MS));
+	msg_free(request);
+}
+
+/* The whole round trip of a request that a responder on delivered_on
+ * receives with correlation corr and answers. */
+static void round_trip(struct client *req, const char *topic, const struct props_spec *props,
+		struct client *resp, const char *delivered_on, const char *return_topic, const char *corr)
+{
+	struct msg *request = send_request(req, topic, props, 1, resp, delivered_on);
+	assert_correlation(request, corr);
+	answer_gets_ok(resp, request, req, return_topic, corr);
+}
+
+/* A publish to a return topic that the broker must refuse as a receipt:
+ * 0x87, the log line naming why, and nothing reaches the requester. */
+static void answer_refused(struct client *from, const char *topic, const char *corr, const char *why,
+		struct client *req)
+{
+	struct props_spec props = {.correlation = corr, .correlation_len = corr ? (uint16_t)strlen(corr) : 0};
+	ck_assert_int_eq(client_publish_str(from, topic, "forged", 1, false, &props), MQTT_RC_NOT_AUTHORIZED);
+	char needle[256];
+	snprintf(needle, sizeof(needle), "refused receipt from '%s' on '%s': %s\n", client_id(from), topic, why);
+	ck_assert_msg(broker_log_wait(&broker, needle, ARRIVAL_MS), "no log line: %s", needle);
+	ck_assert(client_quiet(req, QUIET_MS));
+}
+
+/* ---- routing: what makes a request and how it is delivered ---- */
+
+static void check_area_topic(const char *topic)
+{
+	struct client *resp = responder("resp-route", "req/A/#");
+	struct client *req = requester("req-route");
+	struct props_spec props = {.response_topic = "ret/req-route/1", .correlation = "c-1", .correlation_len = 3};
+
+	round_trip(req, topic, &props, resp, topic, "ret/req-route/1", "c-1");
+	ck_assert(client_quiet(resp, 0));
+	client_free(req);
+	client_free(resp);
+}
+
+START_TEST(request_on_area_topic_is_delivered_and_answered)
+{
+	check_area_topic("req/A");
+}
+END_TEST
+
+START_TEST(request_below_area_topic_is_delivered_and_answered)
+{
+	check_area_topic("req/A/sub");
+}
+END_TEST
+
+START_TEST(subject_area_property_reroutes_to_the_area)
+{
+	struct client *resp = responder("resp-sa", "req/A");
+	struct client *orig = responder("orig-sa", "devices/#");
+	struct client *req = requester("req-sa");
+	struct props_spec props = {.response_topic = "ret/req-sa/1", .correlation = "c-sa", .correlation_len = 4,
+		USER_PROPS({RECEIPTS_PROP_SUBJECT_AREA, "A"}, {"keep", "me"})};
+
+	struct msg *request = send_request(req, "devices/42/config", &props, 1, resp, "req/A");
+	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_ORIGINAL_TOPIC), 1);
+	ck_assert_str_eq(msg_user(request, RECEIPTS_PROP_ORIGINAL_TOPIC), "devices/42/config");
+	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_SUBJECT_AREA), 0);
+	ck_assert_pstr_eq(msg_user(request, "keep"), "me");
+	assert_correlation(request, "c-sa");
+	answer_gets_ok(resp, request, req, "ret/req-sa/1", "c-sa");
+	/* Re-routed, not copied: the original topic's subscriber gets nothing. */
+	ck_assert(client_quiet(orig, 0));
+	ck_assert(client_quiet(resp, 0));
+	client_free(req);
+	client_free(orig);
+	client_free(resp);
+}
+END_TEST
+
+START_TEST(return_area_sets_the_response_topic)
+{
+	struct client *resp = responder("resp-ra", "req/A");
+	struct client *req = requester("req-ra");
+	struct props_spec props = {.correlation = "c-ra", .correlation_len = 4,
+		USER_PROPS({RECEIPTS_PROP_RETURN_AREA, "inbox"})};
+
+	struct msg *request = send_request(req, "req/A", &props, 1, resp, "req/A");
+	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_RETURN_AREA), 0);
+	answer_gets_ok(resp, request, req, "ret/req-ra/inbox", "c-ra");
+	client_free(req);
+	client_free(resp);
+}
+END_TEST
+
+START_TEST(request_without_correlation_gets_broker_correlation)
+{
+	struct client *resp = responder("resp-nc", "req/A");
+	struct client *req = requester("req-nc");
+	struct props_spec props = {.response_topic = "ret/req-nc/1"};
+
+	struct msg *request = send_request(req, "req/A", &props, 1, resp, "req/A");
+	ck_assert(request->has_correlation);
+	ck_assert_int_eq(request->correlation_len, 8);
+	/* The broker takes its own correlation off again. */
+	answer_gets_ok(resp, request, req, "ret/req-nc/1", NULL);
+	client_free(req);
+	client_free(resp);
+}
+END_TEST
+
+START_TEST(forged_broker_properties_are_replaced)
+{
+	struct client *resp = responder("resp-fg", "req/A");
+	struct client *req = requester("req-fg");
+	struct props_spec props = {.response_topic = "ret/req-fg/1", .correlation = "c-fg", .correlation_len = 4,
+		USER_PROPS({RECEIPTS_PROP_REQUESTER, "mallory"}, {RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK},
+				{RECEIPTS_PROP_REASON, "forged"}, {RECEIPTS_PROP_ORIGINAL_TOPIC, "elsewhere"},
+				{RECEIPTS_PROP_REQUESTER, "eve"})};
+
+	/* send_request asserts exactly one `requester`, the true id. */
+	struct msg *request = send_request(req, "req/A", &props, 1, resp, "req/A");
+	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_RECEIPT), 0);
+	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_REASON), 0);
+	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_ORIGINAL_TOPIC), 0);
+	answer_gets_ok(resp, request, req, "ret/req-fg/1", "c-fg");
+	client_free(req);
+	client_free(resp);
+}
+END_TEST
+
+START_TEST(forged_original_topic_on_rerouted_request_is_replaced)
+{
+	struct client *resp = responder("resp-fo", "req/A");
+	struct client *req = requester("req-fo");
+	struct props_spec props = {.response_topic = "ret/req-fo/1", .correlation = "c-fo", .correlation_len = 4,
+		USER_PROPS({RECEIPTS_PROP_ORIGINAL_TOPIC, "forged/topic"}, {RECEIPTS_PROP_SUBJECT_AREA, "A"})};
+
+	struct msg *request = send_request(req, "devices/7", &props, 1, resp, "req/A");
+	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_ORIGINAL_TOPIC), 1);
+	ck_assert_str_eq(msg_user(request, RECEIPTS_PROP_ORIGINAL_TOPIC), "devices/7");
+	answer_gets_ok(resp, request, req, "ret/req-fo/1", "c-fo");
+	client_free(req);
+	client_free(resp);
+}
+END_TEST
+
+/* ---- timeout ---- */
+
+/* A silent subscriber; the receipt must come once, between the deadline
+ * and the deadline plus a tick, at the request's QoS. */
+static void check_timeout(int qos, const char *timeout_ms, int expect_ms)
+{
+	struct client *resp = responder("resp-to", "req/T");
+	struct client *req = requester("req-to");
+	struct props_spec props = {.response_topic = "ret/req-to/1", .correlation = "c-to", .correlation_len = 4,
+		USER_PROPS({RECEIPTS_PROP_TIMEOUT_MS, timeout_ms})};
+
+	int64_t sent = harness_now_ms();
+	struct msg *request = send_request(req, "req/T", &props, qos, resp, "req/T");
+	struct msg *receipt = expect_on(req, "ret/req-to/1");
+	int64_t elapsed = harness_now_ms() - sent;
+	assert_broker_receipt(receipt, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE, "c-to", qos);
+	ck_assert_int_ge(elapsed, expect_ms);
+	ck_assert_int_le(elapsed, expect_ms + TICK_SLACK_MS);
+
+	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(resp, 0));
+	msg_free(request);
+	msg_free(receipt);
+	client_free(req);
+	client_free(resp);
+}
+
+START_TEST(timeout_receipt_qos1)
+{
+	check_timeout(1, "300", 300);
+}
+END_TEST
+
+START_TEST(timeout_receipt_qos0)
+{
+	check_timeout(0, "300", 300);
+}
+END_TEST
+
+START_TEST(timeout_receipt_qos2)
+{
+	check_timeout(2, "300", 300);
+}
+END_TEST
+
+START_TEST(timeout_above_max_is_clamped)
+{
+	check_timeout(1, "5000", 400);
+}
+END_TEST
+
+/* ---- no-responders ---- */
+
+static void check_no_responders(int qos, int within_ms)
+{
+	struct client *req = requester("req-nr");
+	struct props_spec props = {.response_topic = "ret/req-nr/1", .correlation = "c-nr", .correlation_len = 4,
+		USER_PROPS({RECEIPTS_PROP_TIMEOUT_MS, "3000"})};
+
+	int64_t sent = harness_now_ms();
+	/* Whether the broker also says "no matching subscribers" (0x10) is
+	 * the broker's business; the plugin accepts the request. */
+	int rc = client_publish_str(req, "req/nobody", "question", qos, false, &props);
+	ck_assert_msg(rc == 0 || rc == MQTT_RC_NO_MATCHING_SUBSCRIBERS, "PUBACK %d", rc);
+	struct msg *receipt = expect_on(req, "ret/req-nr/1");
+	int64_t elapsed = harness_now_ms() - sent;
+	assert_broker_receipt(receipt, RECEIPTS_STATUS_NO_RESPONDERS, RECEIPTS_REASON_NO_SUBSCRIBER, "c-nr", qos);
+	ck_assert_int_le(elapsed, within_ms);
+
+	ck_assert(client_quiet(req, QUIET_MS));
+	msg_free(receipt);
+	client_free(req);
+}
+
+START_TEST(no_responders_qos0_at_once)
+{
+	check_no_responders(0, AT_ONCE_MS);
+}
+END_TEST
+
+START_TEST(no_responders_qos1_at_once)
+{
+	check_no_responders(1, AT_ONCE_MS);
+}
+END_TEST
+
+START_TEST(no_responders_qos2_within_grace)
+{
+	check_no_responders(2, QOS2_GRACE_MS);
+}
+END_TEST
+
+/* ---- responder-gone ---- */
+
+static void expect_responder_gone(struct client *req, const char *return_topic, const char *corr)
+{
+	struct msg *receipt = expect_on(req, return_topic);
+	assert_broker_receipt(receipt, RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED, corr, 1);
+	ck_assert(client_quiet(req, QUIET_MS));
+	msg_free(receipt);
+}
+
+static const struct props_spec gone_props = {.response_topic = "ret/req-rg/1",
+	.correlation = "c-rg", .correlation_len = 4, USER_PROPS({RECEIPTS_PROP_TIMEOUT_MS, LONG_TIMEOUT})};
+
+START_TEST(only_responder_dropped_gives_responder_gone)
+{
+	struct client *resp = responder("resp-rg", "req/G");
+	struct client *req = requester("req-rg");
+
+	msg_free(send_request(req, "req/G", &gone_props, 1, resp, "req/G"));
+	ck_assert_int_eq(client_drop(resp), 0);
+	expect_responder_gone(req, "ret/req-rg/1", "c-rg");
+	client_free(req);
+	client_free(resp);
+}
+END_TEST
+
+START_TEST(responder_gone_only_after_every_responder_left)
+{
+	struct client *resp1 = responder("resp-rg1", "req/G");
+	struct client *resp2 = responder("resp-rg2", "req/G");
+	struct client *req = requester("req-rg");
+
+	msg_free(send_request(req, "req/G", &gone_props, 1, resp1, "req/G"));
+	struct msg *copy = expect_on(resp2, "req/G");
+	msg_free(copy);
+	ck_assert_int_eq(client_drop(resp1), 0);
+	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert_int_eq(client_drop(resp2), 0);
+	expect_responder_gone(req, "ret/req-rg/1", "c-rg");
+	client_free(req);
+	client_free(resp2);
+	client_free(resp1);
+}
+END_TEST
+
+START_TEST(shared_subscription_reaches_one_member)
+{
+	struct client *members[2] = {responder("resp-sh1", "$share/g/req/A"), responder("resp-sh2", "$share/g/req/A")};
+	struct client *req = requester("req-rg");
+
+	ck_assert_int_eq(client_publish_str(req, "req/A", "question", 1, false, &gone_props), 0);
+	/* Which member gets it is the broker's choice: poll both. */
+	struct msg *request = NULL;
+	int got = -1;
+	for(int64_t end = harness_now_ms() + ARRIVAL_MS; request == NULL && harness_now_ms() < end;){
+		for(int i = 0; i < 2 && request == NULL; i++){
+			request = client_wait(members[i], 20);
+			got = i;
+		}
+	}
+	ck_assert_msg(request != NULL, "no member received the request");
+	ck_assert_str_eq(request->topic, "req/A");
+	ck_assert_pstr_eq(msg_user(request, RECEIPTS_PROP_REQUESTER), "req-rg");
+	ck_assert(client_quiet(members[1 - got], QUIET_MS));
+	/* It reached one client only: that one leaving ends it, though the
+	 * other member is still subscribed. */
+	ck_assert_int_eq(client_drop(members[got]), 0);
+	expect_responder_gone(req, "ret/req-rg/1", "c-rg");
+	msg_free(request);
+	client_free(req);
+	client_free(members[0]);
+	client_free(members[1]);
+}
+END_TEST
+
+/* ---- receipts: which answers pass ---- */
+
+static const struct props_spec answer_props = {.response_topic = "ret/req-rc/1",
+	.correlation = "c-rc", .correlation_len = 4, USER_PROPS({RECEIPTS_PROP_TIMEOUT_MS, LONG_TIMEOUT})};
+
+START_TEST(duplicate_answer_is_refused)
+{
+	struct client *resp = responder("resp-rc", "req/A");
+	struct client *req = requester("req-rc");
+
+	struct msg *request = send_request(req, "req/A", &answer_props, 1, resp, "req/A");
+	ck_assert_int_eq(client_answer(resp, request, "first", 1), 0);
+	expect_ok_receipt(req, "ret/req-rc/1", "first", "c-rc", 1);
+	answer_refused(resp, "ret/req-rc/1", "c-rc", RECEIPTS_UNMATCHED_NOT_PENDING, req);
+	msg_free(request);
+	client_free(req);
+	client_free(resp);
+}
+END_TEST
+
+START_TEST(late_answer_after_timeout_is_refused)
+{
+	struct client *resp = responder("resp-rc", "req/A");
+	struct client *req = requester("req-rc");
+	struct props_spec props = {.response_topic = "ret/req-rc/1", .correlation = "c-rc", .correlation_len = 4,
+		USER_PROPS({RECEIPTS_PROP_TIMEOUT_MS, "300"})};
+
+	struct msg *request = send_request(req, "req/A", &props, 1, resp, "req/A");
+	struct msg *receipt = expect_on(req, "ret/req-rc/1");
+	assert_broker_receipt(receipt, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE, "c-rc", 1);
+	ck_assert_int_eq(client_answer(resp, request, "late", 1), MQTT_RC_NOT_AUTHORIZED);
+	ck_assert(broker_log_wait(&broker, "refused receipt from 'resp-rc' on 'ret/req-rc/1': "
+				RECEIPTS_UNMATCHED_NOT_PENDING "\n", ARRIVAL_MS));
+	ck_assert(client_quiet(req, QUIET_MS));
+	msg_free(receipt);
+	msg_free(request);
+	client_free(req);
+	client_free(resp);
+}
+END_TEST
+
+/* A refused answer leaves the request pending: the true answer still
+ * passes afterwards. */
+static void check_refused_then_answered(const char *forger_id, const char *corr, const char *why)
+{
+	struct client *resp = responder("resp-rc", "req/A");
+	struct client *req = requester("req-rc");
+	struct client *forger = forger_id ? client_connect(&broker, forger_id, true) : resp;
+
+	struct msg *request = send_request(req, "req/A", &answer_props, 1, resp, "req/A");
+	answer_refused(forger, "ret/req-rc/1", corr, why, req);
+	answer_gets_ok(resp, request, req, "ret/req-rc/1", "c-rc");
+	if(forger != resp) client_free(forger);
+	client_free(req);
+	client_free(resp);
+}
+
+START_TEST(answer_with_wrong_correlation_is_refused)
+{
+	check_refused_then_answered(NULL, "wrong", RECEIPTS_UNMATCHED_NOT_PENDING);
+}
+END_TEST
+
+START_TEST(answer_from_client_not_reached_is_refused)
+{
+	check_refused_then_answered("intruder", "c-rc", RECEIPTS_UNMATCHED_NOT_DELIVERED);
+}
+END_TEST
+
+START_TEST(answer_without_correlation_is_refused)
+{
+	check_refused_then_answered(NULL, NULL, RECEIPTS_UNMATCHED_NO_CORRELATION);
+}
+END_TEST
+
+START_TEST(responder_receipt_property_is_replaced_by_ok)
+{
+	struct client *resp = responder("resp-rc", "req/A");
+	struct client *req = requester("req-rc");
+	struct props_spec answer = {.correlation = "c-rc", .correlation_len = 4,
+		USER_PROPS({RECEIPTS_PROP_RECEIPT, "bogus"})};
+
+	struct msg *request = send_request(req, "req/A", &answer_props, 1, resp, "req/A");
+	ck_assert_int_eq(client_publish_str(resp, "ret/req-rc/1", "answer", 1, false, &answer), 0);
+	/* Exactly one `receipt`, and it is `ok`. */
+	expect_ok_receipt(req, "ret/req-rc/1", "answer", "c-rc", 1);
+	ck_assert(client_quiet(req, QUIET_MS));
+	msg_free(request);
+	client_free(req);
+	client_free(resp);
+}
+END_TEST
+
+START_TEST(retained_answer_is_forwarded_unretained)
+{
+	struct client *resp = responder("resp-rc", "req/A");
+	struct client *req = requester("req-rc");
+	struct props_spec answer = {.correlation = "c-rc", .correlation_len = 4};
+
+	struct msg *request = send_request(req, "req/A", &answer_props, 1, resp, "req/A");
+	ck_assert_int_eq(client_publish_str(resp, "ret/req-rc/1", "answer", 1, true, &answer), 0);
+	expect_ok_receipt(req, "ret/req-rc/1", "answer", "c-rc", 1);
+	/* Subscribing again would deliver a retained message at once. */
+	ck_assert_int_eq(client_unsubscribe(req, "ret/req-rc/#"), 0);
+	ck_assert_int_eq(client_subscribe(req, "ret/req-rc/#", 2), 2);
+	ck_assert(client_quiet(req, QUIET_MS));
+	msg_free(request);
+	client_free(req);
+	client_free(resp);
+}
+END_TEST
+
+START_TEST(qos2_request_and_qos2_answer)
+{
+	struct client *resp = responder("resp-rc", "req/A");
+	struct client *req = requester("req-rc");
+
+	struct msg *request = send_request(req, "req/A", &answer_props, 2, resp, "req/A");
+	assert_correlation(request, "c-rc");
+	ck_assert_int_eq(client_answer(resp, request, "answer", 2), 0);
+	expect_ok_receipt(req, "ret/req-rc/1", "answer", "c-rc", 2);
+	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(resp, 0));
+	msg_free(request);
+	client_free(req);
+	client_free(resp);
+}
+END_TEST
+
+/* ---- refusals, table-driven ---- */
+
+#define A16 "aaaaaaaaaaaaaaaa"
+#define AREA_129 A16 A16 A16 A16 A16 A16 A16 A16 "a"
+
+struct refusal {
+	const char *conf;            /* broker options, or NULL */
+	const char *id;              /* the requester */
+	const char *topic;
+	const char *response_topic;  /* NULL: none */
+	const char *corr;            /* NULL: none */
+	struct user_pair user[2];
+	int user_count;
+	int qos;
+	bool retain;
+	const char *reason;
+	const char *receipt_topic;   /* where `rejected` arrives; NULL: nowhere */
+	const char *prior_corr[2];   /* requests accepted first, to response_topic */
+	int prior_count;
+	const char *filter;          /* the requester's subscription; NULL: ret/<id>/# */
+	const char *ok_topic;        /* the follow-up's return topic; NULL: ret/<id>/ok */
+};
+
+#define TIMEOUT_PROP(v) .user = {{RECEIPTS_PROP_TIMEOUT_MS, v}}, .user_count = 1
+
+static const struct refusal refusals[] = {
+	{.id = "rf-dollar", .topic = "req/$x", .response_topic = "ret/rf-dollar/1", .corr = "c1", .qos = 2,
+		.reason = RECEIPTS_REJECT_BAD_AREA, .receipt_topic = "ret/rf-dollar/1"},
+	{.id = "rf-long", .topic = "req/" AREA_129, .response_topic = "ret/rf-long/1", .corr = "c1", .qos = 1,
+		.reason = RECEIPTS_REJECT_BAD_AREA, .receipt_topic = "ret/rf-long/1"},
+	{.id = "rf-plus", .topic = "dev/1", .response_topic = "ret/rf-plus/1", .corr = "c1", .qos = 1,
+		.user = {{RECEIPTS_PROP_SUBJECT_AREA, "a+b"}}, .user_count = 1,
+		.reason = RECEIPTS_REJECT_BAD_AREA, .receipt_topic = "ret/rf-plus/1"},
+	{.id = "rf-wild", .topic = "req/A", .response_topic = "ret/rf-wild/+", .corr = "c1", .qos = 1,
+		.reason = RECEIPTS_REJECT_BAD_RETURN_TOPIC},
+	{.id = "rf-bare", .topic = "req/A", .response_topic = "ret/", .corr = "c1", .qos = 1,
+		.reason = RECEIPTS_REJECT_BAD_RETURN_TOPIC},
+	{.id = "rf-sys", .topic = "req/A", .response_topic = "$SYS/x", .corr = "c1", .qos = 1,
+		.reason = RECEIPTS_REJECT_BAD_RETURN_TOPIC},
+	{.id = "rf-rarea", .topic = "req/A", .corr = "c1", .qos = 1,
+		.user = {{RECEIPTS_PROP_RETURN_AREA, "a/b"}}, .user_count = 1,
+		.reason = RECEIPTS_REJECT_BAD_RETURN_AREA},
+	{.id = "rf-foreign", .topic = "req/A", .response_topic = "ret/victim/1", .corr = "c1", .qos = 1,
+		.reason = RECEIPTS_REJECT_FOREIGN_RETURN_AREA},
+	/* An id with '/' has no return area; its follow-up uses an open one. */
+	{.id = "a/b", .topic = "req/A", .corr = "c1", .qos = 1,
+		.user = {{RECEIPTS_PROP_RETURN_AREA, "x"}}, .user_count = 1,
+		.reason = RECEIPTS_REJECT_BAD_CLIENT_ID, .filter = "open/ab", .ok_topic = "open/ab"},
+	/* No receipt: it would carry the pending original's correlation. */
+	{.id = "rf-dup", .topic = "req/A", .response_topic = "ret/rf-dup/1", .corr = "dup", .qos = 1,
+		.reason = RECEIPTS_REJECT_DUPLICATE, .prior_corr = {"dup"}, .prior_count = 1},
+	{.conf = "plugin_opt_" RECEIPTS_OPT_MAX_PENDING_PER_CLIENT " 2\n",
+		.id = "rf-quota", .topic = "req/A", .response_topic = "ret/rf-quota/1", .corr = "q3", .qos = 1,
+		.reason = RECEIPTS_REJECT_OVER_QUOTA, .receipt_topic = "ret/rf-quota/1",
+		.prior_corr = {"q1", "q2"}, .prior_count = 2},
+	{.id = "rf-t0", .topic = "req/A", .response_topic = "ret/rf-t0/1", .corr = "c1", .qos = 1,
+		TIMEOUT_PROP("0"), .reason = RECEIPTS_REJECT_BAD_TIMEOUT, .receipt_topic = "ret/rf-t0/1"},
+	{.id = "rf-tneg", .topic = "req/A", .response_topic = "ret/rf-tneg/1", .corr = "c1", .qos = 1,
+		TIMEOUT_PROP("-5"), .reason = RECEIPTS_REJECT_BAD_TIMEOUT, .receipt_topic = "ret/rf-tneg/1"},
+	/* QoS 0: dropped without an acknowledgement, the receipt still comes. */
+	{.id = "rf-tabc", .topic = "req/A", .response_topic = "ret/rf-tabc/1", .corr = "c1", .qos = 0,
+		TIMEOUT_PROP("abc"), .reason = RECEIPTS_REJECT_BAD_TIMEOUT, .receipt_topic = "ret/rf-tabc/1"},
+	{.id = "rf-tsp", .topic = "req/A", .response_topic = "ret/rf-tsp/1", .corr = "c1", .qos = 1,
+		TIMEOUT_PROP(" 5"), .reason = RECEIPTS_REJECT_BAD_TIMEOUT, .receipt_topic = "ret/rf-tsp/1"},
+	/* The follow-up's 4-byte correlation shows that 4 is still accepted. */
+	{.conf = "plugin_opt_" RECEIPTS_OPT_MAX_CORRELATION_LEN " 4\n",
+		.id = "rf-corr", .topic = "req/A", .response_topic = "ret/rf-corr/1", .corr = "12345", .qos = 1,
+		.reason = RECEIPTS_REJECT_CORRELATION_TOO_LONG, .receipt_topic = "ret/rf-corr/1"},
+	{.id = "rf-2sa", .topic = "dev/1", .response_topic = "ret/rf-2sa/1", .corr = "c1", .qos = 1,
+		.user = {{RECEIPTS_PROP_SUBJECT_AREA, "A"}, {RECEIPTS_PROP_SUBJECT_AREA, "B"}}, .user_count = 2,
+		.reason = RECEIPTS_REJECT_AMBIGUOUS, .receipt_topic = "ret/rf-2sa/1"},
+	/* Which of the two would be the return topic is the ambiguity itself. */
+	{.id = "rf-rart", .topic = "req/A", .response_topic = "ret/rf-rart/1", .corr = "c1", .qos = 1,
+		.user = {{RECEIPTS_PROP_RETURN_AREA, "x"}}, .user_count = 1,
+		.reason = RECEIPTS_REJECT_AMBIGUOUS},
+	{.id = "rf-ret", .topic = "req/A", .response_topic = "ret/rf-ret/1", .corr = "c1", .qos = 1, .retain = true,
+		.reason = RECEIPTS_REJECT_RETAINED, .receipt_topic = "ret/rf-ret/1"},
+};
+
+static struct props_spec pending_props(const char *response_topic, const char *corr)
+{
+	static const struct user_pair long_timeout[] = {{RECEIPTS_PROP_TIMEOUT_MS, LONG_TIMEOUT}};
+	return (struct props_spec){.response_topic = response_topic,
+		.correlation = corr, .correlation_len = (uint16_t)strlen(corr),
+		.user = long_timeout, .user_count = 1};
+}
+
+START_TEST(refused_request)
+{
+	const struct refusal *rf = &refusals[_i];
+	char filter[160], ok_topic[160], needle[400];
+	snprintf(filter, sizeof(filter), "ret/%s/#", rf->id);
+	snprintf(ok_topic, sizeof(ok_topic), "ret/%s/ok", rf->id);
+	broker_start(&broker, rf->conf);
+	/* Whatever the request's topic, it must reach no subscriber. */
+	struct client *resp = responder("resp-rf", "req/#");
+	ck_assert_int_eq(client_subscribe(resp, "dev/#", 2), 2);
+	struct client *req = responder(rf->id, rf->filter ? rf->filter : filter);
+
+	struct msg *prior[2];
+	for(int i = 0; i < rf->prior_count; i++){
+		struct props_spec props = pending_props(rf->response_topic, rf->prior_corr[i]);
+		prior[i] = send_request(req, "req/A", &props, 1, resp, "req/A");
+	}
+
+	struct props_spec props = {.response_topic = rf->response_topic,
+		.correlation = rf->corr, .correlation_len = rf->corr ? (uint16_t)strlen(rf->corr) : 0,
+		.user = rf->user, .user_count = rf->user_count};
+	int ack = client_publish_str(req, rf->topic, "refused", rf->qos, rf->retain, &props);
+	ck_assert_msg(ack == (rf->qos ? MQTT_RC_NOT_AUTHORIZED : 0), "case %d (%s, %s): PUBACK %d",
+			_i, rf->id, rf->reason, ack);
+	snprintf(needle, sizeof(needle), "refused request from '%s' on '%s': %s\n", rf->id, rf->topic, rf->reason);
+	ck_assert_msg(broker_log_wait(&broker, needle, ARRIVAL_MS), "no log line: %s", needle);
+	if(rf->receipt_topic){
+		struct msg *receipt = expect_on(req, rf->receipt_topic);
+		assert_broker_receipt(receipt, RECEIPTS_STATUS_REJECTED, rf->reason, rf->corr, rf->qos);
+		msg_free(receipt);
+	}
+	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(resp, 0));
+
+	/* What was pending before is untouched by the refusal. */
+	for(int i = 0; i < rf->prior_count; i++){
+		answer_gets_ok(resp, prior[i], req, rf->response_topic, rf->prior_corr[i]);
+	}
+	/* The broker keeps serving the same connection. */
+	ck_assert(client_is_connected(req));
+	struct props_spec fine = pending_props(rf->ok_topic ? rf->ok_topic : ok_topic, "fine");
+	round_trip(req, "req/A", &fine, resp, "req/A", fine.response_topic, "fine");
+	ck_assert(client_quiet(resp, 0));
+
+	client_free(req);
+	client_free(resp);
+	broker_stop(&broker);
+}
+END_TEST
+
+/* ---- topic alias ---- */
+
+START_TEST(request_by_topic_alias_is_tracked)
+{
+	struct client *resp = responder("resp-al", "req/A");
+	struct client *req = requester("req-al");
+	struct props_spec first = {.response_topic = "ret/req-al/1", .correlation = "c-a1", .correlation_len = 4,
+		.topic_alias = 1};
+	struct props_spec second = first;
+	second.correlation = "c-a2";
+
+	round_trip(req, "req/A", &first, resp, "req/A", "ret/req-al/1", "c-a1");
+	round_trip(req, NULL, &second, resp, "req/A", "ret/req-al/1", "c-a2");
+	ck_assert(client_quiet(resp, 0));
+	client_free(req);
+	client_free(resp);
+}
+END_TEST
+
+/* ---- open return topics ---- */
+
+START_TEST(open_return_topic_answer_gets_ok)
+{
+	struct client *resp = responder("resp-op", "req/A");
+	struct client *req = responder("req-op", "replies/req-op");
+	struct props_spec props = {.response_topic = "replies/req-op", .correlation = "c-op", .correlation_len = 4};
+
+	round_trip(req, "req/A", &props, resp, "req/A", "replies/req-op", "c-op");
+	client_free(req);
+	client_free(resp);
+}
+END_TEST
+
+START_TEST(open_return_topic_plain_publish_is_ordinary)
+{
+	struct client *resp = responder("resp-op", "req/A");
+	struct client *req = responder("req-op", "replies/req-op");
+	struct client *other = client_connect(&broker, "other-op", true);
+	struct props_spec props = {.response_topic = "replies/req-op", .correlation = "c-op", .correlation_len = 4};
+
+	struct msg *request = send_request(req, "req/A", &props, 1, resp, "req/A");
+	/* While the request is pending, traffic without correlation on its
+	 * open return topic passes untouched. */
+	ck_assert_int_eq(client_publish_str(other, "replies/req-op", "chatter", 1, false, NULL), 0);
+	struct msg *plain = expect_on(req, "replies/req-op");
+	ck_assert_str_eq(plain->payload, "chatter");
+	ck_assert_int_eq(msg_user_count(plain, RECEIPTS_PROP_RECEIPT), 0);
+	ck_assert(!plain->has_correlation);
+	msg_free(plain);
+	answer_gets_ok(resp, request, req, "replies/req-op", "c-op");
+	client_free(other);
+	client_free(req);
+	client_free(resp);
+}
+END_TEST
+
+/* ---- suite ---- */
+
+static TCase *fixture_tcase(Suite *s, const char *name, void (*setup)(void))
+{
+	TCase *tc = harness_tcase(name);
+	/* Checked fixture: the broker starts and stops in each test's
+	 * process, so it dies with the test if the test crashes. */
+	tcase_add_checked_fixture(tc, setup, stop_broker);
+	suite_add_tcase(s, tc);
+	return tc;
+}
 
 Suite *requests_suite(void)
 {
 	Suite *s = suite_create("requests");
+
+	TCase *tc = fixture_tcase(s, "routing", start_default);
+	tcase_add_test(tc, request_on_area_topic_is_delivered_and_answered);
+	tcase_add_test(tc, request_below_area_topic_is_delivered_and_answered);
+	tcase_add_test(tc, subject_area_property_reroutes_to_the_area);
+	tcase_add_test(tc, return_area_sets_the_response_topic);
+	tcase_add_test(tc, request_without_correlation_gets_broker_correlation);
+	tcase_add_test(tc, forged_broker_properties_are_replaced);
+	tcase_add_test(tc, forged_original_topic_on_rerouted_request_is_replaced);
+
+	tc = fixture_tcase(s, "timeout", start_default);
+	tcase_add_test(tc, timeout_receipt_qos1);
+	tcase_add_test(tc, timeout_receipt_qos0);
+	tcase_add_test(tc, timeout_receipt_qos2);
+
+	tc = fixture_tcase(s, "timeout-clamp", start_max_timeout_400);
+	tcase_add_test(tc, timeout_above_max_is_clamped);
+
+	tc = fixture_tcase(s, "no-responders", start_default);
+	tcase_add_test(tc, no_responders_qos0_at_once);
+	tcase_add_test(tc, no_responders_qos1_at_once);
+	tcase_add_test(tc, no_responders_qos2_within_grace);
+
+	tc = fixture_tcase(s, "responder-gone", start_default);
+	tcase_add_test(tc, only_responder_dropped_gives_responder_gone);
+	tcase_add_test(tc, responder_gone_only_after_every_responder_left);
+	tcase_add_test(tc, shared_subscription_reaches_one_member);
+
+	tc = fixture_tcase(s, "receipts", start_default);
+	tcase_add_test(tc, duplicate_answer_is_refused);
+	tcase_add_test(tc, late_answer_after_timeout_is_refused);
+	tcase_add_test(tc, answer_with_wrong_correlation_is_refused);
+	tcase_add_test(tc, answer_from_client_not_reached_is_refused);
+	tcase_add_test(tc, answer_without_correlation_is_refused);
+	tcase_add_test(tc, responder_receipt_property_is_replaced_by_ok);
+	tcase_add_test(tc, retained_answer_is_forwarded_unretained);
+	tcase_add_test(tc, qos2_request_and_qos2_answer);
+
+	/* Each case starts its own broker: some need options. */
+	tc = harness_tcase("refusals");
+	tcase_add_loop_test(tc, refused_request, 0, (int)(sizeof(refusals) / sizeof(refusals[0])));
+	suite_add_tcase(s, tc);
+
+	tc = fixture_tcase(s, "topic-alias", start_default);
+	tcase_add_test(tc, request_by_topic_alias_is_tracked);
+
+	tc = fixture_tcase(s, "open-return", start_default);
+	tcase_add_test(tc, open_return_topic_answer_gets_ok);
+	tcase_add_test(tc, open_return_topic_plain_publish_is_ordinary);
 	return s;
 }

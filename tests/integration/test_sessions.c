@@ -1,9 +1,349 @@
-/* Integration tests: sessions. */
+/*
+ * Sessions suite: what happens to pending requests when requesters and
+ * responders leave, come back, or are taken over. Mosquitto tells a plugin
+ * only the clean start flag and fires extra DISCONNECT events on reconnects
+ * and takeovers; these tests hold the plugin to README's invariant through
+ * all of that: exactly one receipt per request while the requester's
+ * session lives, none (and late answers refused) once it has ended.
+ */
+#include <check.h>
+#include <mqtt_protocol.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "harness.h"
+#include "receipts.h"
 #include "suites.h"
+
+/* Long enough for any delivery on loopback, short enough for the suite. */
+#define ARRIVAL_MS 2000
+/* The window that proves "nothing else arrives". */
+#define QUIET_MS 250
+/* How late a broker-made timeout may be: deadlines are checked on the
+ * broker's ~100 ms tick, plus scheduling. */
+#define TICK_SLACK_MS 200
+/* A request that must outlive the test's steps without timing out. */
+#define LONG_TIMEOUT "3000"
+
+static struct broker broker;
+
+static void setup(void)
+{
+	broker_start(&broker, NULL);
+}
+
+static void teardown(void)
+{
+	broker_stop(&broker);
+}
+
+/* A client (clean or persistent) subscribed at QoS 1 to filter. */
+static struct client *joined(const char *id, bool clean, const char *filter)
+{
+	struct client *c = client_connect(&broker, id, clean);
+	ck_assert_int_eq(client_subscribe(c, filter, 1), 1);
+	return c;
+}
+
+/* alice's QoS 1 request to req/A, receipt to ret/alice/1 with
+ * correlation c-1; returns the PUBACK reason code. */
+static int alice_asks(struct client *alice, const char *timeout_ms)
+{
+	struct props_spec props = {.response_topic = "ret/alice/1", .correlation = "c-1", .correlation_len = 3,
+		USER_PROPS({RECEIPTS_PROP_TIMEOUT_MS, timeout_ms})};
+	return client_publish_str(alice, "req/A", "question", 1, false, &props);
+}
+
+/* The request as delivered to a responder. */
+static struct msg *takes_request(struct client *resp)
+{
+	struct msg *m = client_wait(resp, ARRIVAL_MS);
+	ck_assert_msg(m != NULL, "%s: no request arrived", client_id(resp));
+	ck_assert_str_eq(m->topic, "req/A");
+	ck_assert_str_eq(m->payload, "question");
+	ck_assert_pstr_eq(msg_user(m, RECEIPTS_PROP_REQUESTER), "alice");
+	ck_assert(msg_correlation_is(m, "c-1", 3));
+	return m;
+}
+
+/* bob answers on req/A, alice asks him with `timeout_ms`, bob has the
+ * request: where every test here starts. */
+struct trip {
+	struct client *bob, *alice;
+	struct msg *request;
+	int64_t sent;
+};
+
+static void trip_start(struct trip *t, bool bob_clean, bool alice_clean, const char *timeout_ms)
+{
+	t->bob = joined("bob", bob_clean, "req/A");
+	t->alice = joined("alice", alice_clean, "ret/alice/#");
+	t->sent = harness_now_ms();
+	ck_assert_int_eq(alice_asks(t->alice, timeout_ms), 0);
+	t->request = takes_request(t->bob);
+}
+
+static void trip_free(struct trip *t)
+{
+	msg_free(t->request);
+	client_free(t->alice);
+	client_free(t->bob);
+}
+
+/* alice's one receipt on ret/alice/1, and nothing after it. reason NULL:
+ * an answer (`ok`, payload `answer`); otherwise a broker-made receipt. */
+static void gets_one_receipt(struct client *alice, const char *status, const char *reason)
+{
+	struct msg *m = client_wait(alice, ARRIVAL_MS);
+	ck_assert_msg(m != NULL, "alice: no receipt arrived, expected %s", status);
+	ck_assert_str_eq(m->topic, "ret/alice/1");
+	ck_assert_str_eq(m->payload, reason ? "" : "answer");
+	ck_assert_int_eq(m->qos, 1);
+	ck_assert_int_eq(msg_user_count(m, RECEIPTS_PROP_RECEIPT), 1);
+	ck_assert_str_eq(msg_user(m, RECEIPTS_PROP_RECEIPT), status);
+	ck_assert_pstr_eq(msg_user(m, RECEIPTS_PROP_REASON), reason);
+	ck_assert(msg_correlation_is(m, "c-1", 3));
+	msg_free(m);
+	ck_assert(client_quiet(alice, QUIET_MS));
+}
+
+/* Waits until the broker has logged the `count`-th `Client <id> <what>`:
+ * the broker has then handled that connection's end, DISCONNECT event
+ * included, before it reads anything the test sends next. */
+static void broker_saw(const char *id, const char *what, int count)
+{
+	char needle[128];
+	snprintf(needle, sizeof(needle), "Client %s %s", id, what);
+	ck_assert_msg(broker_log_wait_count(&broker, needle, count, ARRIVAL_MS), "log: no %d x '%s'", count, needle);
+}
+
+/* Stays quiet until past the deadline of a request sent at `sent` with
+ * timeout `timeout_ms`: proves that no timeout receipt comes either. */
+static void quiet_past_deadline(struct client *c, int64_t sent, int timeout_ms)
+{
+	int64_t left = sent + timeout_ms + TICK_SLACK_MS - harness_now_ms();
+	ck_assert(client_quiet(c, left > QUIET_MS ? (int)left : QUIET_MS));
+}
+
+/* ---- requesters that leave ---- */
+
+/* How a requester's connection ends. */
+static int leave_by_disconnect(struct client *c)
+{
+	return client_disconnect(c);
+}
+
+static const struct {
+	int (*leave)(struct client *c);
+	const char *logged; /* the broker's line for that end */
+} endings[] = {
+	{leave_by_disconnect, "disconnected."},
+	{client_drop, "closed its connection."},
+};
+
+START_TEST(clean_requester_gone_drops_its_request)
+{
+	struct trip t;
+	trip_start(&t, true, true, "600");
+
+	ck_assert_int_eq(endings[_i].leave(t.alice), 0);
+	broker_saw("alice", endings[_i].logged, 1);
+	ck_assert(broker_log_wait(&broker, "request of 'alice' to 'ret/alice/1' abandoned: its session ended",
+			ARRIVAL_MS));
+
+	ck_assert_int_eq(client_answer(t.bob, t.request, "answer", 1), MQTT_RC_NOT_AUTHORIZED);
+	ck_assert(broker_log_wait(&broker, "refused receipt from 'bob' on 'ret/alice/1': "
+			RECEIPTS_UNMATCHED_NOT_PENDING "\n", ARRIVAL_MS));
+
+	/* A new session with the same id inherits nothing: no answer, no
+	 * timeout at the old deadline. */
+	struct client *again = joined("alice", true, "ret/alice/#");
+	quiet_past_deadline(again, t.sent, 600);
+	ck_assert_int_eq(broker_log_count(&broker, "Sending PUBLISH to alice "), 0);
+	ck_assert(client_quiet(t.bob, 0));
+	client_free(again);
+	trip_free(&t);
+}
+END_TEST
+
+START_TEST(persistent_requester_gets_answer_queued_while_away)
+{
+	struct trip t;
+	trip_start(&t, true, false, LONG_TIMEOUT);
+
+	ck_assert_int_eq(client_disconnect(t.alice), 0);
+	broker_saw("alice", "disconnected.", 1);
+	/* Queued for the offline session: accepted, not refused. */
+	ck_assert_int_eq(client_answer(t.bob, t.request, "answer", 1), 0);
+
+	struct client *back = client_connect(&broker, "alice", false);
+	gets_one_receipt(back, RECEIPTS_STATUS_OK, NULL);
+	ck_assert(client_quiet(t.bob, 0));
+	client_free(back);
+	trip_free(&t);
+}
+END_TEST
+
+START_TEST(persistent_requester_gets_timeout_queued_while_away)
+{
+	struct trip t;
+	trip_start(&t, true, false, "300");
+
+	ck_assert_int_eq(client_disconnect(t.alice), 0);
+	broker_saw("alice", "disconnected.", 1);
+	ck_assert(broker_log_wait(&broker, "receipt 'timeout' (" RECEIPTS_REASON_DEADLINE ") to 'ret/alice/1'",
+			ARRIVAL_MS));
+
+	struct client *back = client_connect(&broker, "alice", false);
+	gets_one_receipt(back, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
+	ck_assert(client_quiet(t.bob, 0));
+	client_free(back);
+	trip_free(&t);
+}
+END_TEST
+
+START_TEST(persistent_requester_back_with_clean_start_drops_its_request)
+{
+	struct trip t;
+	trip_start(&t, true, false, "800");
+
+	ck_assert_int_eq(client_disconnect(t.alice), 0);
+	broker_saw("alice", "disconnected.", 1);
+	/* The broker throws the old session away; the new one subscribes
+	 * afresh, as a clean client must. */
+	struct client *fresh = joined("alice", true, "ret/alice/#");
+
+	ck_assert_int_eq(client_answer(t.bob, t.request, "answer", 1), MQTT_RC_NOT_AUTHORIZED);
+	quiet_past_deadline(fresh, t.sent, 800);
+	ck_assert(broker_log_wait(&broker, "request of 'alice' to 'ret/alice/1' abandoned: its session ended",
+			0));
+	ck_assert(client_quiet(t.bob, 0));
+	client_free(fresh);
+	trip_free(&t);
+}
+END_TEST
+
+/* Each way a persistent requester comes back twice in a row: after
+ * leaving, or by taking its live session over. Both make the broker fire
+ * DISCONNECT events that claim a clean session. */
+START_TEST(persistent_requester_back_twice_keeps_its_request)
+{
+	bool takeover = _i == 1;
+	struct trip t;
+	trip_start(&t, true, false, LONG_TIMEOUT);
+	struct client *conn[3] = {t.alice};
+
+	for(int i = 1; i < 3; i++){
+		if(!takeover){
+			ck_assert_int_eq(client_disconnect(conn[i - 1]), 0);
+			broker_saw("alice", "disconnected.", i);
+		}
+		conn[i] = client_connect(&broker, "alice", false);
+		if(takeover) broker_saw("alice", "already connected, closing old connection.", i);
+	}
+
+	ck_assert_int_eq(client_answer(t.bob, t.request, "answer", 1), 0);
+	gets_one_receipt(conn[2], RECEIPTS_STATUS_OK, NULL);
+	ck_assert(client_quiet(conn[1], 0));
+	ck_assert(client_quiet(t.alice, 0));
+	client_free(conn[2]);
+	client_free(conn[1]);
+	trip_free(&t);
+}
+END_TEST
+
+/* ---- responders that leave ---- */
+
+START_TEST(offline_persistent_responder_gets_the_request_queued)
+{
+	struct client *bob = joined("bob", false, "req/A");
+	ck_assert_int_eq(client_disconnect(bob), 0);
+	broker_saw("bob", "disconnected.", 1);
+
+	struct client *alice = joined("alice", true, "ret/alice/#");
+	/* The offline session is a subscriber: the request is queued for it,
+	 * not answered with no-responders. */
+	ck_assert_int_eq(alice_asks(alice, LONG_TIMEOUT), 0);
+	ck_assert(client_quiet(alice, QUIET_MS));
+
+	struct client *back = client_connect(&broker, "bob", false);
+	struct msg *request = takes_request(back);
+	ck_assert_int_eq(client_answer(back, request, "answer", 1), 0);
+	gets_one_receipt(alice, RECEIPTS_STATUS_OK, NULL);
+	ck_assert(client_quiet(back, 0));
+	msg_free(request);
+	client_free(back);
+	client_free(alice);
+	client_free(bob);
+}
+END_TEST
+
+START_TEST(dropped_persistent_responder_leaves_the_request_to_time_out)
+{
+	struct trip t;
+	trip_start(&t, false, true, "500");
+
+	ck_assert_int_eq(client_drop(t.bob), 0);
+	broker_saw("bob", "closed its connection.", 1);
+	/* Its session lives on: the request ends by its deadline, not by
+	 * responder-gone. */
+	gets_one_receipt(t.alice, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
+	ck_assert_int_ge(harness_now_ms() - t.sent, 500);
+	trip_free(&t);
+}
+END_TEST
+
+START_TEST(dropped_clean_responder_gives_responder_gone)
+{
+	struct trip t;
+	trip_start(&t, true, true, LONG_TIMEOUT);
+
+	ck_assert_int_eq(client_drop(t.bob), 0);
+	gets_one_receipt(t.alice, RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);
+	/* At once, not at the deadline. */
+	ck_assert_int_lt(harness_now_ms() - t.sent, 1000);
+	trip_free(&t);
+}
+END_TEST
+
+START_TEST(taken_over_responder_answers_from_its_new_connection)
+{
+	struct trip t;
+	trip_start(&t, false, true, LONG_TIMEOUT);
+
+	struct client *next = client_connect(&broker, "bob", false);
+	broker_saw("bob", "already connected, closing old connection.", 1);
+	/* The request is the session's, and the session is the new
+	 * connection's now. */
+	ck_assert_int_eq(client_answer(next, t.request, "answer", 1), 0);
+	gets_one_receipt(t.alice, RECEIPTS_STATUS_OK, NULL);
+	ck_assert(client_quiet(next, 0));
+	ck_assert(client_quiet(t.bob, 0));
+	client_free(next);
+	trip_free(&t);
+}
+END_TEST
 
 Suite *sessions_suite(void)
 {
 	Suite *s = suite_create("sessions");
+
+	TCase *req = harness_tcase("requesters");
+	tcase_add_checked_fixture(req, setup, teardown);
+	tcase_add_loop_test(req, clean_requester_gone_drops_its_request, 0,
+			(int)(sizeof(endings) / sizeof(endings[0])));
+	tcase_add_test(req, persistent_requester_gets_answer_queued_while_away);
+	tcase_add_test(req, persistent_requester_gets_timeout_queued_while_away);
+	tcase_add_test(req, persistent_requester_back_with_clean_start_drops_its_request);
+	tcase_add_loop_test(req, persistent_requester_back_twice_keeps_its_request, 0, 2);
+	suite_add_tcase(s, req);
+
+	TCase *resp = harness_tcase("responders");
+	tcase_add_checked_fixture(resp, setup, teardown);
+	tcase_add_test(resp, offline_persistent_responder_gets_the_request_queued);
+	tcase_add_test(resp, dropped_persistent_responder_leaves_the_request_to_time_out);
+	tcase_add_test(resp, dropped_clean_responder_gives_responder_gone);
+	tcase_add_test(resp, taken_over_responder_answers_from_its_new_connection);
+	suite_add_tcase(s, resp);
 	return s;
 }

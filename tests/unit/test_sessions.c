@@ -179,7 +179,14 @@ START_TEST(test_taken_over_then_leaves)
 	assert_kept(1);
 	rcpt_core__on_disconnect(core, "C", true);
 	assert_kept(1);
+	/* Clean again: another takeover or the newer connection leaving with
+	 * its own clean flag; the broker does not say which, so nothing ends. */
 	rcpt_core__on_disconnect(core, "C", true);
+	assert_kept(1);
+	/* The client is seen subscribing with a clean start: its session is
+	 * the new, empty one. */
+	struct rcpt_client_ref who = {.id = "C", .clean = true};
+	rcpt_core__on_subscribe(core, "ret/C/#", &who);
 	assert_abandoned(1);
 	assert_no_records();
 }
