@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on Debian 12 (only what is
 # missing), then configures and builds into build/. Run as root or with sudo.
+#   scripts/setup.sh [--packages-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,5 +19,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+[ "${1:-}" = "--packages-only" ] && exit 0
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build

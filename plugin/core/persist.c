@@ -479,7 +479,8 @@ static void load(struct rcpt_core *core)
 	unsigned char *data;
 	size_t len;
 	int rc = read_file(ps->path, &data, &len);
-	if(rc == ENOENT){
+	/* Nothing there (or no directory: the start-up check has said so). */
+	if(rc == ENOENT || rc == ENOTDIR){
 		rcpt_core__logf(core, RCPT_LOG_INFO, "state_file '%s': none yet, starting empty", ps->path);
 		unlink(ps->journal_path);
 		unlink(ps->journal_next_path);

@@ -56,7 +56,8 @@ void rcpt_buf__free(struct rcpt_buf *b)
 
 static void put(struct rcpt_buf *b, const void *data, size_t len)
 {
-	if(b->failed) return;
+	/* An empty string may come as NULL: memcpy must not see it. */
+	if(b->failed || len == 0) return;
 	if(b->len + len > b->capacity){
 		size_t cap = b->capacity ? b->capacity : 4096;
 		while(cap < b->len + len) cap *= 2;
