@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fake_host.h"
 
 static uint64_t clock_ms = FAKE_EPOCH_MS;
 static int publish_rc = RCPT_OK;
+static bool wall_set;
+static uint64_t wall_offset_ms;   /* wall = clock_ms + offset, once set */
 
 static struct fake_receipt *receipts;
 static size_t receipt_count, receipt_cap;
@@ -31,6 +34,15 @@ static uint64_t fake_now(void *ctx)
 {
 	(void)ctx;
 	return clock_ms;
+}
+
+static uint64_t fake_wall(void *ctx)
+{
+	(void)ctx;
+	if(wall_set) return clock_ms + wall_offset_ms;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static int fake_publish(void *ctx, const struct rcpt_receipt_out *r)
@@ -93,6 +105,7 @@ static void fake_log_line(void *ctx, enum rcpt_log_level level, const char *line
 static const struct rcpt_host host = {
 	.ctx = NULL,
 	.now_ms = fake_now,
+	.wall_ms = fake_wall,
 	.publish = fake_publish,
 	.publish_plain = fake_publish_plain,
 	.log = fake_log_line,
@@ -127,6 +140,8 @@ void fake_host__reset(void)
 	fake_host__clear();
 	clock_ms = FAKE_EPOCH_MS;
 	publish_rc = RCPT_OK;
+	wall_set = false;
+	wall_offset_ms = 0;
 }
 
 void fake_host__advance_ms(uint64_t ms)
@@ -137,6 +152,18 @@ void fake_host__advance_ms(uint64_t ms)
 uint64_t fake_host__now_ms(void)
 {
 	return clock_ms;
+}
+
+void fake_host__set_wall_ms(uint64_t wall_ms)
+{
+	wall_set = true;
+	wall_offset_ms = wall_ms - clock_ms;
+}
+
+void fake_host__advance_wall_ms(uint64_t ms)
+{
+	ck_assert_msg(wall_set, "fake_host__advance_wall_ms before fake_host__set_wall_ms");
+	wall_offset_ms += ms;
 }
 
 const struct rcpt_host *fake_host__host(void)

@@ -45,6 +45,12 @@ void fake_host__reset(void);
 void fake_host__clear(void);
 void fake_host__advance_ms(uint64_t ms);
 uint64_t fake_host__now_ms(void);
+/* The wall clock (host wall_ms) reads CLOCK_REALTIME, as the core itself
+ * would, until a test sets it. From then on it moves with
+ * fake_host__advance_ms, and fake_host__advance_wall_ms moves it alone (the
+ * time a broker was down). fake_host__reset gives the real clock back. */
+void fake_host__set_wall_ms(uint64_t wall_ms);
+void fake_host__advance_wall_ms(uint64_t ms);
 const struct rcpt_host *fake_host__host(void);
 /* What publish returns from now on (RCPT_OK by default). */
 void fake_host__set_publish_rc(int rc);
