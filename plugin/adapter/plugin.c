@@ -45,19 +45,6 @@ static int host_publish(void *ctx, const struct rcpt_receipt_out *r)
 	return RCPT_OK;
 }
 
-static void host_log(void *ctx, enum rcpt_log_level level, const char *line)
-{
-	(void)ctx;
-	static const int levels[] = {
-		[RCPT_LOG_DEBUG] = MOSQ_LOG_DEBUG,
-		[RCPT_LOG_INFO] = MOSQ_LOG_INFO,
-		[RCPT_LOG_NOTICE] = MOSQ_LOG_NOTICE,
-		[RCPT_LOG_WARNING] = MOSQ_LOG_WARNING,
-		[RCPT_LOG_ERR] = MOSQ_LOG_ERR,
-	};
-	mosquitto_log_printf(levels[level], "receipts: %s", line);
-}
-
 static int host_publish_plain(void *ctx, const char *to_client, const char *topic,
 		const char *payload, size_t len, bool retain)
 {
@@ -72,7 +59,14 @@ static const struct rcpt_host broker_host = {
 	.now_ms = host_now_ms,
 	.publish = host_publish,
 	.publish_plain = host_publish_plain,
-	.log = host_log,
+	.log_printf = mosquitto_log_printf,
+	.log_levels = {
+		[RCPT_LOG_DEBUG] = MOSQ_LOG_DEBUG,
+		[RCPT_LOG_INFO] = MOSQ_LOG_INFO,
+		[RCPT_LOG_NOTICE] = MOSQ_LOG_NOTICE,
+		[RCPT_LOG_WARNING] = MOSQ_LOG_WARNING,
+		[RCPT_LOG_ERR] = MOSQ_LOG_ERR,
+	},
 };
 
 /* ---- events ---- */
@@ -112,19 +106,16 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	}
 }
 
-static int apply_request(struct plugin *plg, struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
+static int apply_request(struct plugin *plg, struct mosquitto_evt_message *ev,
+		const struct rcpt_props_read *read, const struct rcpt_decision *d)
 {
-	mosquitto_property *props = NULL;
 	char *topic = NULL;
-	if(rcpt_props__rewrite_request(ev->properties, d, &props)) goto nomem;
 	if(d->new_topic){
 		topic = mosquitto_strdup(d->new_topic);
 		if(topic == NULL) goto nomem;
 	}
-	/* The broker frees neither the old topic nor the old list when a
-	 * plugin replaces them. */
-	mosquitto_property_free_all(&ev->properties);
-	ev->properties = props;
+	if(rcpt_props__apply_request(&ev->properties, read, d)) goto nomem;
+	/* The broker does not free the topic a plugin replaces. */
 	if(topic){
 		mosquitto_free(ev->topic);
 		ev->topic = topic;
@@ -132,24 +123,21 @@ static int apply_request(struct plugin *plg, struct mosquitto_evt_message *ev, c
 	rcpt_core__request_stored(plg->core, d->pending, ev->topic, ev->topic);
 	return MOSQ_ERR_SUCCESS;
 nomem:
-	mosquitto_property_free_all(&props);
+	mosquitto_free(topic);
 	rcpt_core__request_abort(plg->core, d->pending);
 	mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: out of memory rewriting a request from '%s'; refused",
 			mosquitto_client_id(ev->client));
 	return MOSQ_ERR_ACL_DENIED;
 }
 
-static int apply_receipt(struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
+static int apply_receipt(struct mosquitto_evt_message *ev, const struct rcpt_props_read *read,
+		const struct rcpt_decision *d)
 {
-	mosquitto_property *props = NULL;
-	if(rcpt_props__rewrite_receipt(ev->properties, d->strip_correlation, &props)){
+	if(rcpt_props__apply_receipt(&ev->properties, read, d->strip_correlation)){
 		/* The request is already answered; forward the receipt as sent
 		 * rather than lose it. */
 		mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: out of memory marking a receipt from '%s'",
 				mosquitto_client_id(ev->client));
-	}else{
-		mosquitto_property_free_all(&ev->properties);
-		ev->properties = props;
 	}
 	/* A receipt is for the request in flight, not for later subscribers. */
 	ev->retain = false;
@@ -193,8 +181,8 @@ static int on_message(int event, void *event_data, void *userdata)
 	switch(d.action){
 		case RCPT_PASS: break;
 		case RCPT_REFUSE: rc = MOSQ_ERR_ACL_DENIED; break;
-		case RCPT_REQUEST: rc = apply_request(plg, ev, &d); break;
-		case RCPT_RECEIPT: rc = apply_receipt(ev, &d); break;
+		case RCPT_REQUEST: rc = apply_request(plg, ev, &owned, &d); break;
+		case RCPT_RECEIPT: rc = apply_receipt(ev, &owned, &d); break;
 	}
 	rcpt_props__release(&owned);
 	return rc;
@@ -318,6 +306,10 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 	char line[512];
 	rcpt_config__describe(rcpt_core__config(plg->core), line, sizeof(line));
 	mosquitto_log_printf(MOSQ_LOG_NOTICE, "receipts: started: %s", line);
+	if(!rcpt_props__init()){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: this broker's property lists are not laid out "
+				"as expected: requests and receipts are copied instead of edited (slower, same result)");
+	}
 	if(cfg_has_control_users(plg->core)){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: the control API trusts usernames: make sure "
 				"clients authenticate (password_file, dynamic-security or an auth plugin), or anyone can "

@@ -2,6 +2,12 @@
  * Property lists through libmosquitto's public API. The readers copy with
  * malloc (free with free); the add functions are the broker's own, so the
  * lists we build are the broker's to free.
+ *
+ * Rewriting a request or a receipt edits its list in place: the broker's
+ * properties are appended, the few the client may not set are unlinked.
+ * That needs one fact the API does not give, that a node's link to the next
+ * is its first member; rcpt_props__init checks it on lists the broker
+ * builds, and where it does not hold the lists are copied instead.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +40,51 @@ void rcpt_props__release(struct rcpt_props_read *owned)
 	memset(owned, 0, sizeof(*owned));
 }
 
+static bool request_property(const char *name)
+{
+	return !strcmp(name, RECEIPTS_PROP_SUBJECT_AREA) || !strcmp(name, RECEIPTS_PROP_RETURN_AREA)
+		|| !strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC);
+}
+
+static bool receipt_property(const char *name)
+{
+	return !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON);
+}
+
+static bool edit_in_place;
+
+bool rcpt_props__init(void)
+{
+	mosquitto_property *list = NULL;
+	edit_in_place = false;
+	if(mosquitto_property_add_string_pair(&list, MQTT_PROP_USER_PROPERTY, "a", "1") == MOSQ_ERR_SUCCESS
+			&& mosquitto_property_add_binary(&list, MQTT_PROP_CORRELATION_DATA, "x", 1) == MOSQ_ERR_SUCCESS){
+		const mosquitto_property *second = mosquitto_property_next(list);
+		edit_in_place = second != NULL
+			&& *(mosquitto_property *const *)(const void *)list == second
+			&& *(mosquitto_property *const *)(const void *)second == NULL
+			&& mosquitto_property_next(second) == NULL;
+	}
+	mosquitto_property_free_all(&list);
+	return edit_in_place;
+}
+
+static mosquitto_property **link_of(mosquitto_property *node)
+{
+	return (mosquitto_property **)(void *)node;
+}
+
+static void mark(struct rcpt_props_read *r, const mosquitto_property *p, enum rcpt_props_mark as)
+{
+	if(r->marked_count == RCPT_PROPS_MAX_MARKED){
+		r->too_many_marked = true;
+		return;
+	}
+	r->marked[r->marked_count] = p;
+	r->marked_as[r->marked_count] = as;
+	r->marked_count++;
+}
+
 /* Keeps the first value of a property the core counts. */
 static void keep_first(char **slot, unsigned *count, char *value)
 {
@@ -50,11 +101,15 @@ int rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg,
 	memset(owned, 0, sizeof(*owned));
 	for(const mosquitto_property *p = list; p; p = mosquitto_property_next(p)){
 		int id = mosquitto_property_identifier(p);
-		if(id == MQTT_PROP_RESPONSE_TOPIC && !msg->has_response_topic){
+		if(id == MQTT_PROP_RESPONSE_TOPIC){
+			mark(owned, p, RCPT_MARK_RESPONSE_TOPIC);
+			if(msg->has_response_topic) continue;
 			if(!mosquitto_property_read_string(p, id, &owned->response_topic, false)) goto nomem;
 			msg->has_response_topic = true;
 			msg->response_topic = owned->response_topic;
-		}else if(id == MQTT_PROP_CORRELATION_DATA && !msg->has_correlation){
+		}else if(id == MQTT_PROP_CORRELATION_DATA){
+			mark(owned, p, RCPT_MARK_CORRELATION);
+			if(msg->has_correlation) continue;
 			uint16_t len = 0;
 			if(!mosquitto_property_read_binary(p, id, &owned->correlation, &len, false)) goto nomem;
 			msg->has_correlation = true;
@@ -63,6 +118,8 @@ int rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg,
 		}else if(id == MQTT_PROP_USER_PROPERTY){
 			char *name = NULL, *value = NULL;
 			if(!mosquitto_property_read_string_pair(p, id, &name, &value, false)) goto nomem;
+			if(request_property(name)) mark(owned, p, RCPT_MARK_REQUEST_PROPERTY);
+			if(receipt_property(name)) mark(owned, p, RCPT_MARK_RECEIPT_PROPERTY);
 			if(!strcmp(name, RECEIPTS_PROP_SUBJECT_AREA)){
 				keep_first(&owned->subject_area, &msg->subject_area_count, value);
 			}else if(!strcmp(name, RECEIPTS_PROP_RETURN_AREA)){
@@ -87,14 +144,18 @@ nomem:
 /* User properties only the broker may set on what it forwards. */
 static bool reserved_on_request(const char *name)
 {
-	return !strcmp(name, RECEIPTS_PROP_SUBJECT_AREA) || !strcmp(name, RECEIPTS_PROP_RETURN_AREA)
-		|| !strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC)
-		|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON);
+	return request_property(name) || receipt_property(name);
 }
 
 static bool reserved_on_receipt(const char *name)
 {
-	return !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON);
+	return receipt_property(name);
+}
+
+static bool keep_all(const char *name)
+{
+	(void)name;
+	return false;
 }
 
 struct copy_rules {
@@ -155,17 +216,12 @@ static int copy_all(const mosquitto_property *old, const struct copy_rules *rule
 	return MOSQ_ERR_SUCCESS;
 }
 
-int rcpt_props__rewrite_request(const mosquitto_property *old, const struct rcpt_decision *d,
-		mosquitto_property **out)
+/* The broker's additions to a request, as a list of their own. */
+static int request_additions(const struct rcpt_decision *d, mosquitto_property **out)
 {
-	struct copy_rules rules = {
-		.drop_response_topic = d->set_response_topic != NULL,
-		.drop_correlation = d->add_correlation.len > 0,
-		.reserved = reserved_on_request,
-	};
+	int rc = MOSQ_ERR_SUCCESS;
 	*out = NULL;
-	int rc = copy_all(old, &rules, out);
-	if(!rc && d->set_response_topic){
+	if(d->set_response_topic){
 		rc = mosquitto_property_add_string(out, MQTT_PROP_RESPONSE_TOPIC, d->set_response_topic);
 	}
 	if(!rc && d->add_correlation.len > 0){
@@ -184,21 +240,98 @@ int rcpt_props__rewrite_request(const mosquitto_property *old, const struct rcpt
 	return rc;
 }
 
-int rcpt_props__rewrite_receipt(const mosquitto_property *old, bool strip_correlation,
-		mosquitto_property **out)
+static bool taken_out(const struct rcpt_props_read *read, unsigned i, bool request, const struct rcpt_decision *d,
+		bool strip_correlation)
 {
+	switch(read->marked_as[i]){
+		case RCPT_MARK_RESPONSE_TOPIC: return request && d->set_response_topic != NULL;
+		case RCPT_MARK_CORRELATION: return request ? d->add_correlation.len > 0 : strip_correlation;
+		case RCPT_MARK_REQUEST_PROPERTY: return request;
+		case RCPT_MARK_RECEIPT_PROPERTY: return true;
+	}
+	return false;
+}
+
+/* Unlinks and frees the marked nodes that go, then appends additions. */
+static void edit(mosquitto_property **list, const struct rcpt_props_read *read, bool request,
+		const struct rcpt_decision *d, bool strip_correlation, mosquitto_property *additions)
+{
+	for(unsigned i = 0; i < read->marked_count; i++){
+		if(!taken_out(read, i, request, d, strip_correlation)) continue;
+		mosquitto_property **link = list;
+		while(*link && *link != read->marked[i]) link = link_of(*link);
+		if(*link == NULL) continue;
+		mosquitto_property *node = *link;
+		*link = *link_of(node);
+		*link_of(node) = NULL;
+		mosquitto_property_free_all(&node);
+	}
+	mosquitto_property **tail = list;
+	while(*tail) tail = link_of(*tail);
+	*tail = additions;
+}
+
+int rcpt_props__apply_request(mosquitto_property **list, const struct rcpt_props_read *read,
+		const struct rcpt_decision *d)
+{
+	if(edit_in_place && !read->too_many_marked){
+		mosquitto_property *additions;
+		int rc = request_additions(d, &additions);
+		if(rc == MOSQ_ERR_SUCCESS) edit(list, read, true, d, false, additions);
+		return rc;
+	}
+	struct copy_rules rules = {
+		.drop_response_topic = d->set_response_topic != NULL,
+		.drop_correlation = d->add_correlation.len > 0,
+		.reserved = reserved_on_request,
+	};
+	mosquitto_property *copy = NULL, *additions = NULL;
+	int rc = copy_all(*list, &rules, &copy);
+	if(!rc) rc = request_additions(d, &additions);
+	if(rc){
+		mosquitto_property_free_all(&copy);
+		return rc;
+	}
+	/* Without the in-place edit the lists are joined by copying too. */
+	for(const mosquitto_property *p = additions; p && !rc; p = mosquitto_property_next(p)){
+		rc = copy_one(p, &(struct copy_rules){.reserved = keep_all}, &copy);
+	}
+	mosquitto_property_free_all(&additions);
+	if(rc){
+		mosquitto_property_free_all(&copy);
+		return rc;
+	}
+	mosquitto_property_free_all(list);
+	*list = copy;
+	return MOSQ_ERR_SUCCESS;
+}
+
+int rcpt_props__apply_receipt(mosquitto_property **list, const struct rcpt_props_read *read,
+		bool strip_correlation)
+{
+	mosquitto_property *additions = NULL;
+	int rc = mosquitto_property_add_string_pair(&additions, MQTT_PROP_USER_PROPERTY,
+			RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK);
+	if(rc) return rc;
+	if(edit_in_place && !read->too_many_marked){
+		edit(list, read, false, NULL, strip_correlation, additions);
+		return MOSQ_ERR_SUCCESS;
+	}
 	struct copy_rules rules = {
 		.drop_correlation = strip_correlation,
 		.reserved = reserved_on_receipt,
 	};
-	*out = NULL;
-	int rc = copy_all(old, &rules, out);
-	if(!rc){
-		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
-				RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK);
+	mosquitto_property *copy = NULL;
+	rc = copy_all(*list, &rules, &copy);
+	if(!rc) rc = copy_one(additions, &(struct copy_rules){.reserved = keep_all}, &copy);
+	mosquitto_property_free_all(&additions);
+	if(rc){
+		mosquitto_property_free_all(&copy);
+		return rc;
 	}
-	if(rc) mosquitto_property_free_all(out);
-	return rc;
+	mosquitto_property_free_all(list);
+	*list = copy;
+	return MOSQ_ERR_SUCCESS;
 }
 
 int rcpt_props__receipt(const struct rcpt_receipt_out *r, mosquitto_property **out)

@@ -18,13 +18,32 @@ struct rcpt_props_scan {
 
 void rcpt_props__scan(const mosquitto_property *list, struct rcpt_props_scan *out);
 
-/* Strings read from a list; free them with rcpt_props__release. */
+/* Checks once, at start, that a list can be edited in place (see props.c).
+ * Returns false when it cannot: lists are then rebuilt, which is slower. */
+bool rcpt_props__init(void);
+
+/* What an edit may take out of a list. */
+enum rcpt_props_mark {
+	RCPT_MARK_RESPONSE_TOPIC,
+	RCPT_MARK_CORRELATION,
+	RCPT_MARK_REQUEST_PROPERTY,   /* subject-area, return-area, requester, original-topic */
+	RCPT_MARK_RECEIPT_PROPERTY,   /* receipt, receipt-reason */
+};
+
+#define RCPT_PROPS_MAX_MARKED 16
+
+/* Strings read from a list (free them with rcpt_props__release), and the
+ * nodes an edit may have to take out. */
 struct rcpt_props_read {
 	char *response_topic;
 	void *correlation;
 	char *subject_area;
 	char *return_area;
 	char *timeout;
+	const mosquitto_property *marked[RCPT_PROPS_MAX_MARKED];
+	enum rcpt_props_mark marked_as[RCPT_PROPS_MAX_MARKED];
+	unsigned marked_count;
+	bool too_many_marked;
 };
 
 /* Fills the property fields of msg. */
@@ -32,13 +51,14 @@ int rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg,
 		struct rcpt_props_read *owned);
 void rcpt_props__release(struct rcpt_props_read *owned);
 
-/* A new list for a tracked request: the client's properties without any it
- * may not set, plus the broker's. */
-int rcpt_props__rewrite_request(const mosquitto_property *old, const struct rcpt_decision *d,
-		mosquitto_property **out);
-/* A new list for a matched receipt: `receipt: ok` replaces the responder's. */
-int rcpt_props__rewrite_receipt(const mosquitto_property *old, bool strip_correlation,
-		mosquitto_property **out);
+/* A tracked request: takes out what the client may not set and adds the
+ * broker's properties. On failure the list is unchanged. */
+int rcpt_props__apply_request(mosquitto_property **list, const struct rcpt_props_read *read,
+		const struct rcpt_decision *d);
+/* A matched receipt: `receipt: ok` replaces the responder's. On failure
+ * the list is unchanged. */
+int rcpt_props__apply_receipt(mosquitto_property **list, const struct rcpt_props_read *read,
+		bool strip_correlation);
 /* The list of a broker-made receipt. */
 int rcpt_props__receipt(const struct rcpt_receipt_out *r, mosquitto_property **out);
 

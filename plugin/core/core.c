@@ -8,9 +8,12 @@
 
 #include "internal.h"
 
-/* How many deadlines one tick may expire: spreads a mass expiry over ticks
- * so that the broker loop is never held long. */
+/* How much deadline work one tick may do: a mass expiry is spread over
+ * ticks so that the broker loop is never held long. Each expiry also costs
+ * the broker a publish at the top of its next loop, about as much again. */
 #define RCPT_EXPIRIES_PER_TICK 2000
+#define RCPT_EXPIRY_BUDGET_MS 2
+#define RCPT_EXPIRY_CLOCK_EVERY 32
 
 /* Without a TICK for this long while requests wait, timeouts cannot fire. */
 #define RCPT_TICK_SILENCE_MS 5000
@@ -29,16 +32,6 @@ static const char *const outcome_names[RCPT_OUTCOME_COUNT] = {
 const char *rcpt_outcome__name(enum rcpt_outcome o)
 {
 	return (unsigned)o < RCPT_OUTCOME_COUNT ? outcome_names[o] : "?";
-}
-
-void rcpt_core__logf(struct rcpt_core *core, enum rcpt_log_level level, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	core->host.log(core->host.ctx, level, line);
 }
 
 uint64_t rcpt_core__now(struct rcpt_core *core)
@@ -307,6 +300,7 @@ void rcpt_core__on_tick(struct rcpt_core *core)
 	for(int i = 0; i < RCPT_EXPIRIES_PER_TICK; i++){
 		struct rcpt_pending *p = rcpt_heap__top(&core->deadlines);
 		if(p == NULL || p->deadline_ms > now) break;
+		if(i > 0 && i % RCPT_EXPIRY_CLOCK_EVERY == 0 && rcpt_core__now(core) - now >= RCPT_EXPIRY_BUDGET_MS) break;
 		rcpt_pending__finish(core, p, RCPT_OUTCOME_TIMEOUT, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
 	}
 }

@@ -357,8 +357,10 @@ struct rcpt_core {
 	bool sys_sent_once;
 };
 
-void rcpt_core__logf(struct rcpt_core *core, enum rcpt_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* One log line, "receipts: " first. A macro, so that the broker's logger
+ * gets the format and arguments and can skip a level it does not log. */
+#define rcpt_core__logf(core, level, ...) \
+	((core)->host.log_printf((core)->host.log_levels[(level)], "receipts: " __VA_ARGS__))
 uint64_t rcpt_core__now(struct rcpt_core *core);
 uint64_t rcpt_core__wall(struct rcpt_core *core);
 

@@ -113,7 +113,10 @@ static void *writer_main(void *arg)
 {
 	struct rcpt_writer *w = arg;
 	const struct rcpt_persist *ps = w->paths;
-	w->error = write_atomically(ps->tmp_path, ps->path, w->snapshot.data, w->snapshot.len, &w->failed_step);
+	rcpt_state__finish(&w->snapshot, w->records);
+	w->failed_step = "building the snapshot";
+	w->error = w->snapshot.failed ? ENOMEM
+		: write_atomically(ps->tmp_path, ps->path, w->snapshot.data, w->snapshot.len, &w->failed_step);
 	/* The new journal belongs to the new snapshot: it takes the name only
 	 * once the snapshot has. */
 	if(w->error == 0 && rename(ps->journal_next_path, ps->journal_path)){
@@ -159,6 +162,9 @@ static void build_snapshot(struct rcpt_core *core, struct rcpt_buf *b, uint64_t 
 		b->failed = true;
 		return;
 	}
+	/* One allocation up front: growing a buffer of megabytes by doubling
+	 * copies it again and again on the broker's thread. */
+	rcpt_buf__reserve(b, 64 + (size_t)core->stats.pending * 112);
 	rcpt_state__begin(b, generation, wall);
 	*count = 0;
 	for(struct rcpt_pending *p = core->all.oldest; p; p = p->of_all.next){
@@ -185,7 +191,6 @@ static void build_snapshot(struct rcpt_core *core, struct rcpt_buf *b, uint64_t 
 		(*count)++;
 	}
 	free(rec);
-	rcpt_state__finish(b, *count);
 }
 
 static void report_failure(struct rcpt_core *core, const char *step, int error)
@@ -569,6 +574,7 @@ void rcpt_persist__save_now(struct rcpt_core *core)
 	uint64_t wall = rcpt_core__wall(core);
 	uint64_t generation = wall > ps->generation ? wall : ps->generation + 1;
 	build_snapshot(core, &b, generation, &count);
+	rcpt_state__finish(&b, count);
 	const char *step = "building the snapshot";
 	int rc = b.failed ? ENOMEM : write_atomically(ps->tmp_path, ps->path, b.data, b.len, &step);
 	rcpt_buf__free(&b);

@@ -27,6 +27,7 @@ enum rcpt_log_level {
 	RCPT_LOG_NOTICE,
 	RCPT_LOG_WARNING,
 	RCPT_LOG_ERR,
+	RCPT_LOG_LEVEL_COUNT
 };
 
 /* A byte string that is not necessarily NUL-terminated. */
@@ -96,7 +97,11 @@ struct rcpt_host {
 	 * values (retained). Must copy what it keeps. */
 	int (*publish_plain)(void *ctx, const char *to_client, const char *topic,
 			const char *payload, size_t len, bool retain);
-	void (*log)(void *ctx, enum rcpt_log_level level, const char *line);
+	/* printf-like, with the level mapped through log_levels. The broker's
+	 * own mosquitto_log_printf fits: it formats nothing for a level it does
+	 * not log, so debug lines cost nothing on the hot path. */
+	void (*log_printf)(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+	int log_levels[RCPT_LOG_LEVEL_COUNT];
 };
 
 /* ---- events in ---- */

@@ -2,6 +2,7 @@
  * The state file format: see state_format.h for the layout. Every read is
  * bounds-checked: the file may have been cut, damaged or replaced.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,18 +29,23 @@ const char *rcpt_state__error_text(enum rcpt_state_error e)
 	return "?";
 }
 
+static uint32_t crc_table[256];
+static pthread_once_t crc_table_once = PTHREAD_ONCE_INIT;
+
+static void make_crc_table(void)
+{
+	for(uint32_t i = 0; i < 256; i++){
+		uint32_t c = i;
+		for(int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+/* The writer thread and the broker's both compute checksums. */
 uint32_t rcpt_crc32(uint32_t crc, const void *data, size_t len)
 {
-	static uint32_t table[256];
-	static bool ready;
-	if(!ready){
-		for(uint32_t i = 0; i < 256; i++){
-			uint32_t c = i;
-			for(int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-			table[i] = c;
-		}
-		ready = true;
-	}
+	pthread_once(&crc_table_once, make_crc_table);
+	const uint32_t *table = crc_table;
 	const unsigned char *p = data;
 	crc = ~crc;
 	for(size_t i = 0; i < len; i++) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
@@ -54,21 +60,30 @@ void rcpt_buf__free(struct rcpt_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+static bool grow(struct rcpt_buf *b, size_t need)
+{
+	if(b->len + need <= b->capacity) return true;
+	size_t cap = b->capacity ? b->capacity : 4096;
+	while(cap < b->len + need) cap *= 2;
+	unsigned char *d = realloc(b->data, cap);
+	if(d == NULL){
+		b->failed = true;
+		return false;
+	}
+	b->data = d;
+	b->capacity = cap;
+	return true;
+}
+
+void rcpt_buf__reserve(struct rcpt_buf *b, size_t len)
+{
+	if(!b->failed) grow(b, len);
+}
+
 static void put(struct rcpt_buf *b, const void *data, size_t len)
 {
 	/* An empty string may come as NULL: memcpy must not see it. */
-	if(b->failed || len == 0) return;
-	if(b->len + len > b->capacity){
-		size_t cap = b->capacity ? b->capacity : 4096;
-		while(cap < b->len + len) cap *= 2;
-		unsigned char *d = realloc(b->data, cap);
-		if(d == NULL){
-			b->failed = true;
-			return;
-		}
-		b->data = d;
-		b->capacity = cap;
-	}
+	if(b->failed || len == 0 || !grow(b, len)) return;
 	memcpy(b->data + b->len, data, len);
 	b->len += len;
 }

@@ -45,6 +45,8 @@ struct rcpt_buf {
 };
 
 void rcpt_buf__free(struct rcpt_buf *b);
+/* Makes room for at least len more bytes up front. */
+void rcpt_buf__reserve(struct rcpt_buf *b, size_t len);
 
 struct rcpt_state_str {
 	const char *ptr;   /* points into the decoded buffer: not NUL-terminated */
@@ -80,7 +82,9 @@ struct rcpt_state_header {
 
 void rcpt_state__begin(struct rcpt_buf *b, uint64_t generation, uint64_t saved_wall_ms);
 void rcpt_state__add(struct rcpt_buf *b, const struct rcpt_state_record *r);
-/* Writes the record count into the header and appends the trailer. */
+/* Writes the record count into the header and appends the trailer: the
+ * checksum over the whole file, so the writer thread does this, not the
+ * broker's. */
 void rcpt_state__finish(struct rcpt_buf *b, uint64_t record_count);
 
 /* Checks the whole snapshot (magic, version, trailer, length, checksum)

@@ -3,6 +3,7 @@
  * copy: the core promises its pointers only for the duration of the call.
  */
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,16 +90,24 @@ static int fake_publish_plain(void *ctx, const char *to_client, const char *topi
 	return RCPT_OK;
 }
 
-static void fake_log_line(void *ctx, enum rcpt_log_level level, const char *line)
+/* The core calls it with its own levels (log_levels below maps them to
+ * themselves) and a "receipts: " prefix, which is dropped here. */
+static void fake_log_printf(int level, const char *fmt, ...)
 {
-	(void)ctx;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	const char *prefix = "receipts: ";
+	const char *text = strncmp(line, prefix, strlen(prefix)) ? line : line + strlen(prefix);
 	if(log_count == log_cap){
 		log_cap = log_cap ? log_cap * 2 : 16;
 		logs = realloc(logs, log_cap * sizeof(*logs));
 		ck_assert_ptr_nonnull(logs);
 	}
-	logs[log_count].level = level;
-	logs[log_count].line = dup_or_null(line);
+	logs[log_count].level = (enum rcpt_log_level)level;
+	logs[log_count].line = dup_or_null(text);
 	log_count++;
 }
 
@@ -108,7 +117,8 @@ static const struct rcpt_host host = {
 	.wall_ms = fake_wall,
 	.publish = fake_publish,
 	.publish_plain = fake_publish_plain,
-	.log = fake_log_line,
+	.log_printf = fake_log_printf,
+	.log_levels = {RCPT_LOG_DEBUG, RCPT_LOG_INFO, RCPT_LOG_NOTICE, RCPT_LOG_WARNING, RCPT_LOG_ERR},
 };
 
 void fake_host__clear(void)
