@@ -16,10 +16,9 @@
 
 #include "harness.h"
 #include "receipts.h"
+#include "receipts_helpers.h"
 #include "suites.h"
 
-#define ARRIVAL_MS 2000
-#define QUIET_MS 250
 /* Pending requests that must outlive the test's checks. */
 #define LONG_TIMEOUT "60000"
 #define LONG_TIMEOUT_MS 60000
@@ -84,14 +83,6 @@ static void teardown(void)
 
 /* ---- clients ---- */
 
-static struct msg *expect_on(struct client *c, const char *topic)
-{
-	struct msg *m = client_wait(c, ARRIVAL_MS);
-	ck_assert_msg(m != NULL, "%s: nothing arrived on %s", client_id(c), topic);
-	ck_assert_str_eq(m->topic, topic);
-	return m;
-}
-
 static struct client *admin_connect(const char *id)
 {
 	struct client *c = client_connect_auth(&broker, id, true, ADMIN_USER, ADMIN_PASS);
@@ -101,16 +92,12 @@ static struct client *admin_connect(const char *id)
 
 static struct client *subscriber(const char *id, const char *filter)
 {
-	struct client *c = client_connect(&broker, id, true);
-	ck_assert_int_eq(client_subscribe(c, filter, 1), 1);
-	return c;
+	return subscriber_at(&broker, id, true, filter, 1);
 }
 
 static struct client *requester(const char *id)
 {
-	char filter[128];
-	snprintf(filter, sizeof(filter), "ret/%s/#", id);
-	return subscriber(id, filter);
+	return requester_at(&broker, id, true, 1);
 }
 
 /* Sends an accepted QoS 1 request from req (return topic ret/<req>/<slot>,
@@ -125,35 +112,9 @@ static struct msg *send_request(struct client *req, const char *area, const char
 	struct props_spec props = {.response_topic = ret, .correlation = corr, .correlation_len = corr_len,
 		USER_PROPS({RECEIPTS_PROP_TIMEOUT_MS, timeout_ms})};
 	ck_assert_int_eq(client_publish_str(req, topic, "question", 1, false, &props), 0);
-	struct msg *m = expect_on(resp, topic);
-	ck_assert_pstr_eq(msg_user(m, RECEIPTS_PROP_REQUESTER), client_id(req));
+	struct msg *m = expect_request(resp, topic, "question", client_id(req));
 	ck_assert(msg_correlation_is(m, corr, corr_len));
 	return m;
-}
-
-/* Waits for a receipt on ret/<c>/<slot> and checks it entirely: payload
- * (broker-made receipts: empty), status, reason, correlation. */
-static void expect_receipt(struct client *c, const char *slot, const char *payload,
-		const char *status, const char *reason, const char *corr)
-{
-	char topic[160];
-	snprintf(topic, sizeof(topic), "ret/%s/%s", client_id(c), slot);
-	struct msg *m = expect_on(c, topic);
-	ck_assert_str_eq(m->payload, payload);
-	ck_assert_int_eq(msg_user_count(m, RECEIPTS_PROP_RECEIPT), 1);
-	ck_assert_str_eq(msg_user(m, RECEIPTS_PROP_RECEIPT), status);
-	ck_assert_pstr_eq(msg_user(m, RECEIPTS_PROP_REASON), reason);
-	ck_assert(msg_correlation_is(m, corr, strlen(corr)));
-	msg_free(m);
-}
-
-/* The responder answers; the requester gets exactly that answer as `ok`. */
-static void answer_gets_ok(struct client *resp, struct msg *request, struct client *req, const char *slot,
-		const char *corr)
-{
-	ck_assert_int_eq(client_answer(resp, request, "answer", 1), 0);
-	expect_receipt(req, slot, "answer", RECEIPTS_STATUS_OK, NULL, corr);
-	ck_assert(client_quiet(req, QUIET_MS));
 }
 
 /* ---- control commands ---- */
@@ -162,7 +123,7 @@ static void answer_gets_ok(struct client *resp, struct msg *request, struct clie
 static char *control_len(struct client *admin, const char *payload, int len)
 {
 	ck_assert_int_eq(client_publish(admin, RECEIPTS_CONTROL_TOPIC, payload, len, 1, false, NULL), 0);
-	struct msg *m = client_wait(admin, ARRIVAL_MS);
+	struct msg *m = client_wait(admin, RCPT_ARRIVAL_MS);
 	ck_assert_msg(m != NULL, "no control reply to %.100s", payload);
 	ck_assert_str_eq(m->topic, RECEIPTS_CONTROL_RESPONSE_TOPIC);
 	char *reply = strdup(m->payload);
@@ -259,27 +220,27 @@ START_TEST(get_stats_counts_each_outcome_once)
 	struct client *req = requester("rq-st");
 
 	struct msg *r = send_request(req, "st1", "ok", "ok", 2, LONG_TIMEOUT, resp1);
-	answer_gets_ok(resp1, r, req, "ok", "ok");
+	answer_gets_ok(resp1, r, req, "ret/rq-st/ok", "ok");
 	msg_free(r);
 
 	msg_free(send_request(req, "st1", "to", "to", 2, "300", resp1));
-	expect_receipt(req, "to", "", RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE, "to");
+	expect_receipt(req, "ret/rq-st/to", "", RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE, "to", 1);
 
 	struct props_spec nobody = {.response_topic = "ret/rq-st/nr", .correlation = "nr", .correlation_len = 2};
 	int rc = client_publish_str(req, "req/st-nobody", "question", 1, false, &nobody);
 	ck_assert_msg(rc == 0 || rc == MQTT_RC_NO_MATCHING_SUBSCRIBERS, "PUBACK %d", rc);
-	expect_receipt(req, "nr", "", RECEIPTS_STATUS_NO_RESPONDERS, RECEIPTS_REASON_NO_SUBSCRIBER, "nr");
+	expect_receipt(req, "ret/rq-st/nr", "", RECEIPTS_STATUS_NO_RESPONDERS, RECEIPTS_REASON_NO_SUBSCRIBER, "nr", 1);
 
 	struct props_spec bad = {.response_topic = "ret/rq-st/bad", .correlation = "bad", .correlation_len = 3,
 		USER_PROPS({RECEIPTS_PROP_TIMEOUT_MS, "0"})};
 	ck_assert_int_eq(client_publish_str(req, "req/st1", "question", 1, false, &bad), MQTT_RC_NOT_AUTHORIZED);
-	expect_receipt(req, "bad", "", RECEIPTS_STATUS_REJECTED, RECEIPTS_REJECT_BAD_TIMEOUT, "bad");
+	expect_receipt(req, "ret/rq-st/bad", "", RECEIPTS_STATUS_REJECTED, RECEIPTS_REJECT_BAD_TIMEOUT, "bad", 1);
 
 	struct msg *p1 = send_request(req, "st1", "p1", "p1", 2, LONG_TIMEOUT, resp1);
 	struct msg *p2 = send_request(req, "st2", "p2", "p2", 2, LONG_TIMEOUT, resp2);
 	expect_stats(admin, "\"st1\":1", "\"st2\":1");
 
-	ck_assert(client_quiet(admin, QUIET_MS));
+	ck_assert(client_quiet(admin, RCPT_QUIET_MS));
 	ck_assert(client_quiet(req, 0));
 	ck_assert(client_quiet(resp1, 0));
 	ck_assert(client_quiet(resp2, 0));
@@ -343,7 +304,7 @@ START_TEST(list_pending_filters_and_pages)
 	ck_assert_str_eq(reply, expected);
 	free(reply);
 
-	ck_assert(client_quiet(admin, QUIET_MS));
+	ck_assert(client_quiet(admin, RCPT_QUIET_MS));
 	ck_assert(client_quiet(req_a, 0));
 	ck_assert(client_quiet(req_b, 0));
 	for(int i = 0; i < 3; i++) msg_free(m[i]);
@@ -378,7 +339,7 @@ static void cancel_scene_start(struct cancel_scene *s)
 
 static void cancel_scene_end(struct cancel_scene *s)
 {
-	ck_assert(client_quiet(s->admin, QUIET_MS));
+	ck_assert(client_quiet(s->admin, RCPT_QUIET_MS));
 	ck_assert(client_quiet(s->req_a, 0));
 	ck_assert(client_quiet(s->req_b, 0));
 	ck_assert(client_quiet(s->resp, 0));
@@ -412,13 +373,13 @@ START_TEST(cancel_one_by_correlation)
 	cancel_scene_start(&s);
 	expect_cancelled(s.admin, "\"requester\":\"rq-ca\",\"returnTopic\":\"ret/rq-ca/1\","
 			"\"correlation\":\"6331\",\"reason\":\"maintenance\"", 1);
-	expect_receipt(s.req_a, "1", "", RECEIPTS_STATUS_CANCELLED, "maintenance", "c1");
-	ck_assert(client_quiet(s.req_a, QUIET_MS));
-	ck_assert(broker_log_wait(&broker, "control: cancelled 1 pending request(s): maintenance", ARRIVAL_MS));
+	expect_receipt(s.req_a, "ret/rq-ca/1", "", RECEIPTS_STATUS_CANCELLED, "maintenance", "c1", 1);
+	ck_assert(client_quiet(s.req_a, RCPT_QUIET_MS));
+	ck_assert(broker_log_wait(&broker, "control: cancelled 1 pending request(s): maintenance", RCPT_ARRIVAL_MS));
 	late_answer_refused(s.resp, s.c1);
 	/* The other two are untouched. */
-	answer_gets_ok(s.resp, s.c2, s.req_a, "2", "c2");
-	answer_gets_ok(s.resp, s.c3, s.req_b, "1", "c3");
+	answer_gets_ok(s.resp, s.c2, s.req_a, "ret/rq-ca/2", "c2");
+	answer_gets_ok(s.resp, s.c3, s.req_b, "ret/rq-cb/1", "c3");
 	cancel_scene_end(&s);
 }
 END_TEST
@@ -428,11 +389,11 @@ START_TEST(cancel_all_of_a_requester)
 	struct cancel_scene s;
 	cancel_scene_start(&s);
 	expect_cancelled(s.admin, "\"requester\":\"rq-ca\",\"all\":true", 2);
-	expect_receipt(s.req_a, "1", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, "c1");
-	expect_receipt(s.req_a, "2", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, "c2");
-	ck_assert(client_quiet(s.req_a, QUIET_MS));
+	expect_receipt(s.req_a, "ret/rq-ca/1", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, "c1", 1);
+	expect_receipt(s.req_a, "ret/rq-ca/2", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, "c2", 1);
+	ck_assert(client_quiet(s.req_a, RCPT_QUIET_MS));
 	late_answer_refused(s.resp, s.c2);
-	answer_gets_ok(s.resp, s.c3, s.req_b, "1", "c3");
+	answer_gets_ok(s.resp, s.c3, s.req_b, "ret/rq-cb/1", "c3");
 	cancel_scene_end(&s);
 }
 END_TEST
@@ -442,12 +403,12 @@ START_TEST(cancel_all_of_an_area)
 	struct cancel_scene s;
 	cancel_scene_start(&s);
 	expect_cancelled(s.admin, "\"area\":\"cb\",\"all\":true,\"reason\":\"area closed\"", 1);
-	expect_receipt(s.req_b, "1", "", RECEIPTS_STATUS_CANCELLED, "area closed", "c3");
-	ck_assert(client_quiet(s.req_b, QUIET_MS));
+	expect_receipt(s.req_b, "ret/rq-cb/1", "", RECEIPTS_STATUS_CANCELLED, "area closed", "c3", 1);
+	ck_assert(client_quiet(s.req_b, RCPT_QUIET_MS));
 	ck_assert(client_quiet(s.req_a, 0));
 	late_answer_refused(s.resp, s.c3);
-	answer_gets_ok(s.resp, s.c1, s.req_a, "1", "c1");
-	answer_gets_ok(s.resp, s.c2, s.req_a, "2", "c2");
+	answer_gets_ok(s.resp, s.c1, s.req_a, "ret/rq-ca/1", "c1");
+	answer_gets_ok(s.resp, s.c2, s.req_a, "ret/rq-ca/2", "c2");
 	cancel_scene_end(&s);
 }
 END_TEST
@@ -486,11 +447,11 @@ START_TEST(cancel_errors_cancel_nothing)
 				bad_cancels[i].error);
 		control_expect(s.admin, payload, expected);
 	}
-	ck_assert(client_quiet(s.req_a, QUIET_MS));
+	ck_assert(client_quiet(s.req_a, RCPT_QUIET_MS));
 	ck_assert(client_quiet(s.req_b, 0));
-	answer_gets_ok(s.resp, s.c1, s.req_a, "1", "c1");
-	answer_gets_ok(s.resp, s.c2, s.req_a, "2", "c2");
-	answer_gets_ok(s.resp, s.c3, s.req_b, "1", "c3");
+	answer_gets_ok(s.resp, s.c1, s.req_a, "ret/rq-ca/1", "c1");
+	answer_gets_ok(s.resp, s.c2, s.req_a, "ret/rq-ca/2", "c2");
+	answer_gets_ok(s.resp, s.c3, s.req_b, "ret/rq-cb/1", "c3");
 	cancel_scene_end(&s);
 }
 END_TEST
@@ -576,9 +537,9 @@ START_TEST(bad_input_gets_errors_and_runs_nothing)
 	ck_assert_msg(!strncmp(reply, stats_head, sizeof(stats_head) - 1), "%s", reply);
 	ck_assert_ptr_nonnull(strstr(reply, "\"cancelled\":0,"));
 	free(reply);
-	answer_gets_ok(resp, pending, req, "1", "b1");
+	answer_gets_ok(resp, pending, req, "ret/rq-bi/1", "b1");
 	struct msg *r = send_request(req, "bi", "2", "b2", 2, LONG_TIMEOUT, resp);
-	answer_gets_ok(resp, r, req, "2", "b2");
+	answer_gets_ok(resp, r, req, "ret/rq-bi/2", "b2");
 
 	ck_assert(client_quiet(admin, 0));
 	ck_assert(client_quiet(resp, 0));
@@ -605,7 +566,7 @@ static void control_refused(struct client *c)
 	char line[160];
 	snprintf(line, sizeof(line), "refused subscription of '%s' to '%s': not a control user",
 			client_id(c), RECEIPTS_CONTROL_RESPONSE_TOPIC);
-	ck_assert(broker_log_wait(&broker, line, ARRIVAL_MS));
+	ck_assert(broker_log_wait(&broker, line, RCPT_ARRIVAL_MS));
 }
 
 START_TEST(only_control_users_may_use_the_api)
@@ -629,9 +590,9 @@ START_TEST(only_control_users_may_use_the_api)
 	ck_assert_str_eq(reply, expected);
 	free(reply);
 	expect_cancelled(admin, "\"area\":\"ac\",\"all\":true", 1);
-	expect_receipt(req, "1", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, "a1");
+	expect_receipt(req, "ret/rq-ac/1", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, "a1", 1);
 
-	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 	ck_assert(client_quiet(bob, 0));
 	ck_assert(client_quiet(anon, 0));
 	ck_assert(client_quiet(admin, 0));
@@ -652,7 +613,7 @@ START_TEST(reply_goes_to_the_sender_only)
 	struct client *admin2 = admin_connect("ctl-admin-r2");
 	control_expect(admin1, "{\"commands\":[{\"command\":\"cancelPending\",\"area\":\"none\",\"all\":true}]}",
 			"{\"responses\":[{\"command\":\"cancelPending\",\"data\":{\"cancelled\":0}}]}");
-	ck_assert(client_quiet(admin2, QUIET_MS));
+	ck_assert(client_quiet(admin2, RCPT_QUIET_MS));
 	ck_assert(client_quiet(admin1, 0));
 	client_free(admin1);
 	client_free(admin2);
@@ -661,7 +622,7 @@ END_TEST
 
 START_TEST(control_users_start_with_a_warning)
 {
-	ck_assert(broker_log_wait(&broker, WARNING_LINE, ARRIVAL_MS));
+	ck_assert(broker_log_wait(&broker, WARNING_LINE, RCPT_ARRIVAL_MS));
 	ck_assert(broker_log_wait(&broker, "receipts: started: ", 0));
 	ck_assert(broker_log_wait(&broker, "control_users=" ADMIN_USER "\n", 0));
 	ck_assert_int_eq(broker_log_count(&broker, WARNING_LINE), 1);
@@ -671,12 +632,12 @@ END_TEST
 START_TEST(without_control_users_nobody_may)
 {
 	start_broker("");
-	ck_assert(broker_log_wait(&broker, "control_users=(none: control API off)", ARRIVAL_MS));
+	ck_assert(broker_log_wait(&broker, "control_users=(none: control API off)", RCPT_ARRIVAL_MS));
 	ck_assert_int_eq(broker_log_count(&broker, WARNING_LINE), 0);
 
 	struct client *admin = client_connect_auth(&broker, "ctl-admin-off", true, ADMIN_USER, ADMIN_PASS);
 	control_refused(admin);
-	ck_assert(client_quiet(admin, QUIET_MS));
+	ck_assert(client_quiet(admin, RCPT_QUIET_MS));
 	client_free(admin);
 }
 END_TEST
@@ -708,7 +669,7 @@ START_TEST(get_config_reflects_the_options)
 	 * what the plugin defers; the control topics are the plugin's own. */
 	struct client *admin = admin_connect("ctl-admin-cf");
 	control_expect(admin, "{\"commands\":[{\"command\":\"getConfig\",\"correlationData\":\"cf\"}]}", expected);
-	ck_assert(client_quiet(admin, QUIET_MS));
+	ck_assert(client_quiet(admin, RCPT_QUIET_MS));
 	client_free(admin);
 }
 END_TEST
@@ -759,7 +720,7 @@ START_TEST(sys_values_follow_the_totals)
 	struct client *resp = subscriber("resp-sy", "req/sy");
 	struct client *req = requester("rq-sy");
 	struct msg *r = send_request(req, "sy", "1", "s1", 2, LONG_TIMEOUT, resp);
-	answer_gets_ok(resp, r, req, "1", "s1");
+	answer_gets_ok(resp, r, req, "ret/rq-sy/1", "s1");
 
 	/* Only changed values are sent: ok and the high water become 1;
 	 * pending is sent only if an update fell inside the round trip. */
@@ -781,14 +742,14 @@ START_TEST(sys_values_follow_the_totals)
 		ck_assert(m->retain == false);
 		msg_free(m);
 	}
-	ck_assert(client_quiet(sys, QUIET_MS));
+	ck_assert(client_quiet(sys, RCPT_QUIET_MS));
 
 	/* They are retained: a late subscriber gets the current values. */
 	struct client *late = subscriber("sys-late", RECEIPTS_SYS_PREFIX "/totals/ok");
 	struct msg *m = expect_on(late, RECEIPTS_SYS_PREFIX "/totals/ok");
 	ck_assert_str_eq(m->payload, "1");
 	ck_assert(m->retain);
-	ck_assert(client_quiet(late, QUIET_MS));
+	ck_assert(client_quiet(late, RCPT_QUIET_MS));
 
 	msg_free(m);
 	msg_free(r);

@@ -24,12 +24,9 @@
 
 #include "harness.h"
 #include "receipts.h"
+#include "receipts_helpers.h"
 #include "suites.h"
 
-/* Long enough for any delivery on loopback, short enough for the suite. */
-#define ARRIVAL_MS 2000
-/* The window that proves "nothing else arrives". */
-#define QUIET_MS 250
 /* A broker-made receipt due at start-up comes at one of the first ticks. */
 #define START_SLACK_MS 500
 /* Saves happen every second (both mosquitto.db and the state file): a save
@@ -107,78 +104,50 @@ static void db_path(char *out, size_t size)
 	snprintf(out, size, "%s/mosquitto.db", broker.dir);
 }
 
-/* The next message of c, which must arrive on topic. */
-static struct msg *expect_on(struct client *c, const char *topic)
-{
-	struct msg *m = client_wait(c, ARRIVAL_MS);
-	ck_assert_msg(m != NULL, "%s: nothing arrived on %s", client_id(c), topic);
-	ck_assert_str_eq(m->topic, topic);
-	return m;
-}
-
 static struct client *responder(const char *id, bool clean)
 {
-	struct client *c = client_connect(&broker, id, clean);
-	ck_assert_int_eq(client_subscribe(c, "req/A", 1), 1);
-	return c;
+	return subscriber_at(&broker, id, clean, "req/A", 1);
 }
 
 static struct client *requester(const char *id, bool clean)
 {
-	char filter[128];
-	snprintf(filter, sizeof(filter), "ret/%s/#", id);
-	struct client *c = client_connect(&broker, id, clean);
-	ck_assert_int_eq(client_subscribe(c, filter, 1), 1);
-	return c;
+	return requester_at(&broker, id, clean, 1);
 }
 
-/* A QoS 1 request to req/A, answered to ret/<requester>/x. */
+/* Where every request of a test goes back to: ret/<requester>/x. */
+static const char *return_topic(const struct client *req)
+{
+	static char rt[128];
+	snprintf(rt, sizeof(rt), "ret/%s/x", client_id(req));
+	return rt;
+}
+
+/* A QoS 1 request to req/A with its correlation as payload, so that a
+ * restored request shows which one it is. */
 static void send_request(struct client *req, const char *corr, const char *timeout_ms)
 {
-	char rt[128];
-	snprintf(rt, sizeof(rt), "ret/%s/x", client_id(req));
-	struct props_spec props = {.response_topic = rt,
-		.correlation = corr, .correlation_len = (uint16_t)strlen(corr),
-		USER_PROPS({RECEIPTS_PROP_TIMEOUT_MS, timeout_ms})};
-	ck_assert_int_eq(client_publish_str(req, "req/A", corr, 1, false, &props), 0);
+	ck_assert_int_eq(publish_request(req, "req/A", corr, return_topic(req), corr, timeout_ms), 0);
 }
 
 /* The request with correlation corr reaches resp, unchanged. */
-static struct msg *expect_request(struct client *resp, const char *requester_id, const char *corr)
+static struct msg *delivered_request(struct client *resp, const char *requester_id, const char *corr)
 {
-	struct msg *m = expect_on(resp, "req/A");
-	ck_assert_str_eq(m->payload, corr);
-	ck_assert_pstr_eq(msg_user(m, RECEIPTS_PROP_REQUESTER), requester_id);
-	ck_assert(msg_correlation_is(m, corr, strlen(corr)));
+	struct msg *m = expect_request(resp, "req/A", corr, requester_id);
+	assert_correlation(m, corr);
 	return m;
 }
 
 /* The responder's answer arrives as exactly one `ok` receipt. */
 static void expect_ok(struct client *req, const char *corr, const char *payload)
 {
-	char rt[128];
-	snprintf(rt, sizeof(rt), "ret/%s/x", client_id(req));
-	struct msg *m = expect_on(req, rt);
-	ck_assert_str_eq(m->payload, payload);
-	ck_assert_int_eq(msg_user_count(m, RECEIPTS_PROP_RECEIPT), 1);
-	ck_assert_str_eq(msg_user(m, RECEIPTS_PROP_RECEIPT), RECEIPTS_STATUS_OK);
-	ck_assert(msg_correlation_is(m, corr, strlen(corr)));
-	msg_free(m);
+	expect_receipt(req, return_topic(req), payload, RECEIPTS_STATUS_OK, NULL, corr, 1);
 }
 
 /* A broker-made receipt: empty payload, status, reason, correlation. */
 static void expect_broker_receipt(struct client *req, const char *corr, const char *status,
 		const char *reason)
 {
-	char rt[128];
-	snprintf(rt, sizeof(rt), "ret/%s/x", client_id(req));
-	struct msg *m = expect_on(req, rt);
-	ck_assert_int_eq(m->payload_len, 0);
-	ck_assert_int_eq(msg_user_count(m, RECEIPTS_PROP_RECEIPT), 1);
-	ck_assert_str_eq(msg_user(m, RECEIPTS_PROP_RECEIPT), status);
-	ck_assert_pstr_eq(msg_user(m, RECEIPTS_PROP_REASON), reason);
-	ck_assert(msg_correlation_is(m, corr, strlen(corr)));
-	msg_free(m);
+	expect_receipt(req, return_topic(req), "", status, reason, corr, 1);
 }
 
 /* The broker still does its job: a fresh request is answered with `ok`. */
@@ -190,10 +159,10 @@ static void assert_serves(const char *suffix)
 	struct client *resp = responder(rid, true);
 	struct client *req = requester(qid, true);
 	send_request(req, "s-1", LONG_TIMEOUT);
-	struct msg *request = expect_request(resp, qid, "s-1");
+	struct msg *request = delivered_request(resp, qid, "s-1");
 	ck_assert_int_eq(client_answer(resp, request, "served", 1), 0);
 	expect_ok(req, "s-1", "served");
-	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 	ck_assert(client_quiet(resp, 0));
 	msg_free(request);
 	client_free(req);
@@ -248,7 +217,7 @@ START_TEST(clean_restart_keeps_pending_requests)
 	ck_assert(broker_log_wait(&broker, "saved 2 pending request(s)", 0));
 	wait_until(c2_deadline);
 	broker_restart(&broker);
-	ck_assert(broker_log_wait(&broker, "restored 2 pending request(s)", ARRIVAL_MS));
+	ck_assert(broker_log_wait(&broker, "restored 2 pending request(s)", RCPT_ARRIVAL_MS));
 
 	int64_t started = harness_now_ms();
 	req = client_connect(&broker, "cr-req", false);
@@ -258,12 +227,12 @@ START_TEST(clean_restart_keeps_pending_requests)
 
 	/* mosquitto queued both for the offline responder; c-2 has ended. */
 	resp = client_connect(&broker, "cr-resp", false);
-	struct msg *request = expect_request(resp, "cr-req", "c-1");
-	struct msg *expired = expect_request(resp, "cr-req", "c-2");
+	struct msg *request = delivered_request(resp, "cr-req", "c-1");
+	struct msg *expired = delivered_request(resp, "cr-req", "c-2");
 	ck_assert_int_eq(client_answer(resp, expired, "late-2", 1), MQTT_RC_NOT_AUTHORIZED);
 	ck_assert_int_eq(client_answer(resp, request, "answer-1", 1), 0);
 	expect_ok(req, "c-1", "answer-1");
-	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 	ck_assert(client_quiet(resp, 0));
 	msg_free(request);
 	msg_free(expired);
@@ -292,8 +261,8 @@ START_TEST(hard_kill_keeps_saved_never_revives_answered)
 	struct client *req = requester("hk-req", false);
 	send_request(req, "c-1", LONG_TIMEOUT);
 	send_request(req, "c-2", LONG_TIMEOUT);
-	struct msg *r1 = expect_request(resp, "hk-req", "c-1");
-	struct msg *r2 = expect_request(resp, "hk-req", "c-2");
+	struct msg *r1 = delivered_request(resp, "hk-req", "c-1");
+	struct msg *r2 = delivered_request(resp, "hk-req", "c-2");
 	char journal[160], db[160];
 	snprintf(journal, sizeof(journal), "%s.journal", state_path);
 	db_path(db, sizeof(db));
@@ -316,17 +285,17 @@ START_TEST(hard_kill_keeps_saved_never_revives_answered)
 	client_free(resp);
 
 	broker_restart(&broker);
-	ck_assert(broker_log_wait(&broker, "restored 1 pending request(s)", ARRIVAL_MS));
+	ck_assert(broker_log_wait(&broker, "restored 1 pending request(s)", RCPT_ARRIVAL_MS));
 	ck_assert_int_eq(broker_log_count(&broker, "1 answered before the restart"), 1);
 	req = client_connect(&broker, "hk-req", false);
 	resp = client_connect(&broker, "hk-resp", false);
-	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 	ck_assert(client_quiet(resp, 0));
 	/* A late second answer to c-2 is an unmatched receipt. */
 	ck_assert_int_eq(client_answer(resp, r2, "again-2", 1), MQTT_RC_NOT_AUTHORIZED);
 	ck_assert_int_eq(client_answer(resp, r1, "answer-1", 1), 0);
 	expect_ok(req, "c-1", "answer-1");
-	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 	ck_assert(client_quiet(resp, 0));
 	msg_free(r1);
 	msg_free(r2);
@@ -345,7 +314,7 @@ START_TEST(responder_dropped_mid_request)
 	struct client *resp = responder(clean ? "rd-resp-clean" : "rd-resp-pers", clean);
 	struct client *req = requester(clean ? "rd-req-clean" : "rd-req-pers", false);
 	send_request(req, "c-1", "300");
-	struct msg *request = expect_request(resp, client_id(req), "c-1");
+	struct msg *request = delivered_request(resp, client_id(req), "c-1");
 	int64_t sent = harness_now_ms();
 	ck_assert_int_eq(client_drop(resp), 0);
 	if(clean){
@@ -355,7 +324,7 @@ START_TEST(responder_dropped_mid_request)
 		expect_broker_receipt(req, "c-1", RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
 		ck_assert_int_ge(harness_now_ms() - sent, 300 - 50);
 	}
-	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 	msg_free(request);
 	client_free(req);
 	client_free(resp);
@@ -371,20 +340,20 @@ START_TEST(requester_back_gets_receipts_of_its_absence)
 	struct client *req = requester("aw-req", false);
 	send_request(req, "c-1", LONG_TIMEOUT);
 	send_request(req, "c-2", "300");
-	struct msg *r1 = expect_request(resp, "aw-req", "c-1");
-	struct msg *r2 = expect_request(resp, "aw-req", "c-2");
+	struct msg *r1 = delivered_request(resp, "aw-req", "c-1");
+	struct msg *r2 = delivered_request(resp, "aw-req", "c-2");
 	ck_assert_int_eq(client_disconnect(req), 0);
 	client_free(req);
 
 	ck_assert_int_eq(client_answer(resp, r1, "answer-1", 1), 0);
-	ck_assert(broker_log_wait(&broker, "receipt 'timeout' (deadline-passed) to 'ret/aw-req/x'", ARRIVAL_MS));
+	ck_assert(broker_log_wait(&broker, "receipt 'timeout' (deadline-passed) to 'ret/aw-req/x'", RCPT_ARRIVAL_MS));
 	/* Too late: c-2 already ended. */
 	ck_assert_int_eq(client_answer(resp, r2, "late-2", 1), MQTT_RC_NOT_AUTHORIZED);
 
 	req = client_connect(&broker, "aw-req", false);
 	expect_ok(req, "c-1", "answer-1");
 	expect_broker_receipt(req, "c-2", RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
-	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 	ck_assert(client_quiet(resp, 0));
 	msg_free(r1);
 	msg_free(r2);
@@ -403,18 +372,18 @@ START_TEST(restart_ends_what_clean_sessions_held)
 	struct client *req_p = requester("cs-req-pers", false);
 	struct client *req_c = requester("cs-req-clean", true);
 	send_request(req_p, "c-1", LONG_TIMEOUT);
-	struct msg *r1 = expect_request(clean_resp, "cs-req-pers", "c-1");
+	struct msg *r1 = delivered_request(clean_resp, "cs-req-pers", "c-1");
 	/* c-2 also reaches a persistent responder, which is offline. */
 	struct client *pers_resp = responder("cs-resp-pers", false);
 	ck_assert_int_eq(client_disconnect(pers_resp), 0);
 	client_free(pers_resp);
 	send_request(req_c, "c-2", LONG_TIMEOUT);
-	struct msg *r2 = expect_request(clean_resp, "cs-req-clean", "c-2");
+	struct msg *r2 = delivered_request(clean_resp, "cs-req-clean", "c-2");
 	ck_assert_int_eq(client_disconnect(req_p), 0);
 	client_free(req_p);
 
 	broker_restart(&broker);
-	ck_assert(broker_log_wait(&broker, "restored 1 pending request(s); 1 dropped", ARRIVAL_MS));
+	ck_assert(broker_log_wait(&broker, "restored 1 pending request(s); 1 dropped", RCPT_ARRIVAL_MS));
 	client_free(clean_resp);
 	client_free(req_c);
 	req_p = client_connect(&broker, "cs-req-pers", false);
@@ -422,9 +391,9 @@ START_TEST(restart_ends_what_clean_sessions_held)
 	req_c = requester("cs-req-clean", true);
 
 	pers_resp = client_connect(&broker, "cs-resp-pers", false);
-	struct msg *queued = expect_request(pers_resp, "cs-req-clean", "c-2");
+	struct msg *queued = delivered_request(pers_resp, "cs-req-clean", "c-2");
 	ck_assert_int_eq(client_answer(pers_resp, queued, "answer-2", 1), MQTT_RC_NOT_AUTHORIZED);
-	ck_assert(client_quiet(req_p, QUIET_MS));
+	ck_assert(client_quiet(req_p, RCPT_QUIET_MS));
 	ck_assert(client_quiet(req_c, 0));
 	ck_assert(client_quiet(pers_resp, 0));
 	msg_free(r1);
@@ -477,7 +446,7 @@ static void leave_half_state_file(void)
 	struct client *resp = responder("hf-resp", false);
 	struct client *req = requester("hf-req", false);
 	send_request(req, "c-1", LONG_TIMEOUT);
-	struct msg *request = expect_request(resp, "hf-req", "c-1");
+	struct msg *request = delivered_request(resp, "hf-req", "c-1");
 	msg_free(request);
 	client_free(req);
 	client_free(resp);

@@ -16,12 +16,9 @@
 
 #include "harness.h"
 #include "receipts.h"
+#include "receipts_helpers.h"
 #include "suites.h"
 
-/* Long enough for any delivery on loopback, short enough for the suite. */
-#define ARRIVAL_MS 2000
-/* The window that proves "nothing else arrives". */
-#define QUIET_MS 250
 /* A refusal is logged while the PUBLISH/SUBSCRIBE is handled, before its
  * ack: the line is there by the time the ack is, this only covers the
  * file write. */
@@ -42,29 +39,15 @@ static void teardown(void)
 /* A clean client subscribed (QoS 1, granted) to one filter. */
 static struct client *subscribed(const char *id, const char *filter)
 {
-	struct client *c = client_connect(&broker, id, true);
-	ck_assert_int_eq(client_subscribe(c, filter, 1), 1);
-	return c;
+	return subscriber_at(&broker, id, true, filter, 1);
 }
 
 /* The next message of c: it must be `payload` on `topic`. */
 static struct msg *next_is(struct client *c, const char *topic, const char *payload)
 {
-	struct msg *m = client_wait(c, ARRIVAL_MS);
-	ck_assert_msg(m != NULL, "%s: nothing arrived, expected %s", client_id(c), topic);
-	ck_assert_str_eq(m->topic, topic);
+	struct msg *m = expect_on(c, topic);
 	ck_assert_str_eq(m->payload, payload);
 	return m;
-}
-
-/* Publishes a QoS 1 request; returns the PUBACK reason code. */
-static int ask(struct client *req, const char *topic, const char *return_topic, const char *corr,
-		const char *timeout_ms)
-{
-	struct props_spec props = {.response_topic = return_topic,
-		.correlation = corr, .correlation_len = corr ? (uint16_t)strlen(corr) : 0,
-		USER_PROPS({RECEIPTS_PROP_TIMEOUT_MS, timeout_ms})};
-	return client_publish_str(req, topic, "question", 1, false, &props);
 }
 
 /* A QoS 1 request naming its return area by `return-area: x`; returns
@@ -89,41 +72,28 @@ static void assert_logged(const char *fmt, ...)
 	ck_assert_msg(broker_log_wait(&broker, line, LOG_MS), "log: no line ending in '%s'", line);
 }
 
-/* Waits for the request on req/A at c, as the broker delivers it. */
+/* Waits for alice's request (correlation c-1) on req/A at c, as the
+ * broker delivers it. */
 static struct msg *request_at(struct client *c, const char *requester)
 {
-	struct msg *m = next_is(c, "req/A", "question");
-	ck_assert_pstr_eq(msg_user(m, RECEIPTS_PROP_REQUESTER), requester);
+	struct msg *m = expect_request(c, "req/A", "question", requester);
+	assert_correlation(m, "c-1");
 	return m;
 }
 
-/* Asserts the receipt m: status, reason (NULL: none), correlation and a
- * single `receipt` property. */
-static void assert_receipt(const struct msg *m, const char *status, const char *reason, const char *corr)
-{
-	ck_assert_int_eq(msg_user_count(m, RECEIPTS_PROP_RECEIPT), 1);
-	ck_assert_str_eq(msg_user(m, RECEIPTS_PROP_RECEIPT), status);
-	ck_assert_pstr_eq(msg_user(m, RECEIPTS_PROP_REASON), reason);
-	ck_assert(msg_correlation_is(m, corr, strlen(corr)));
-}
-
-/* The responder answers `request`; the requester gets exactly that answer
- * as `ok` on ret_topic, and nothing after it. */
+/* The responder answers `request` (freed); the requester gets exactly
+ * that answer as `ok` on ret_topic, and nothing after it. */
 static void answer_reaches(struct client *resp, struct msg *request, struct client *req, const char *ret_topic,
 		const char *corr)
 {
-	ck_assert_int_eq(client_answer(resp, request, "answer", 1), 0);
-	struct msg *r = next_is(req, ret_topic, "answer");
-	assert_receipt(r, RECEIPTS_STATUS_OK, NULL, corr);
-	ck_assert(client_quiet(req, QUIET_MS));
-	msg_free(r);
+	answer_gets_ok(resp, request, req, ret_topic, corr);
 	msg_free(request);
 }
 
 /* alice asks bob (on req/A) and gets bob's answer on ret/alice/1. */
 static void round_trip(struct client *alice, struct client *bob)
 {
-	ck_assert_int_eq(ask(alice, "req/A", "ret/alice/1", "c-1", "2000"), 0);
+	ck_assert_int_eq(publish_request(alice, "req/A", "question", "ret/alice/1", "c-1", "2000"), 0);
 	answer_reaches(bob, request_at(bob, "alice"), alice, "ret/alice/1", "c-1");
 }
 
@@ -189,7 +159,7 @@ START_TEST(wildcard_subscribers_get_traffic_but_not_receipts)
 	struct client *eve = subscribed("eve", "#");
 	struct client *eve2 = subscribed("eve2", "+/alice/#");
 
-	ck_assert_int_eq(ask(alice, "req/A", "ret/alice/1", "c-1", "2000"), 0);
+	ck_assert_int_eq(publish_request(alice, "req/A", "question", "ret/alice/1", "c-1", "2000"), 0);
 	/* eve subscribes to the subject area through `#`: the request is
 	 * ordinary delivery to her. */
 	struct msg *seen = request_at(eve, "alice");
@@ -201,7 +171,7 @@ START_TEST(wildcard_subscribers_get_traffic_but_not_receipts)
 	struct msg *news = next_is(eve, "news/alice/x", "hello");
 	struct msg *news2 = next_is(eve2, "news/alice/x", "hello");
 
-	ck_assert(client_quiet(eve, QUIET_MS));
+	ck_assert(client_quiet(eve, RCPT_QUIET_MS));
 	ck_assert(client_quiet(eve2, 0));
 	ck_assert(client_quiet(alice, 0));
 	ck_assert(client_quiet(bob, 0));
@@ -222,22 +192,18 @@ START_TEST(broker_made_receipts_do_not_reach_wildcards)
 	struct client *eve2 = subscribed("eve2", "+/alice/#");
 
 	/* eve is the only subscriber of req/A and never answers. */
-	ck_assert_int_eq(ask(alice, "req/A", "ret/alice/1", "c-1", "300"), 0);
+	ck_assert_int_eq(publish_request(alice, "req/A", "question", "ret/alice/1", "c-1", "300"), 0);
 	struct msg *seen = request_at(eve, "alice");
-	struct msg *timeout = next_is(alice, "ret/alice/1", "");
-	assert_receipt(timeout, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE, "c-1");
+	expect_receipt(alice, "ret/alice/1", "", RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE, "c-1", 1);
 
 	/* A refused request: its `rejected` receipt goes to alice only. */
-	ck_assert_int_eq(ask(alice, "req/A", "ret/alice/2", "c-2", "soon"), MQTT_RC_NOT_AUTHORIZED);
-	struct msg *rejected = next_is(alice, "ret/alice/2", "");
-	assert_receipt(rejected, RECEIPTS_STATUS_REJECTED, RECEIPTS_REJECT_BAD_TIMEOUT, "c-2");
+	ck_assert_int_eq(publish_request(alice, "req/A", "question", "ret/alice/2", "c-2", "soon"), MQTT_RC_NOT_AUTHORIZED);
+	expect_receipt(alice, "ret/alice/2", "", RECEIPTS_STATUS_REJECTED, RECEIPTS_REJECT_BAD_TIMEOUT, "c-2", 1);
 
-	ck_assert(client_quiet(alice, QUIET_MS));
+	ck_assert(client_quiet(alice, RCPT_QUIET_MS));
 	ck_assert(client_quiet(eve, 0));
 	ck_assert(client_quiet(eve2, 0));
 	msg_free(seen);
-	msg_free(timeout);
-	msg_free(rejected);
 	client_free(eve2);
 	client_free(eve);
 	client_free(alice);
@@ -267,7 +233,7 @@ START_TEST(forged_receipt_is_refused_and_the_real_one_passes)
 	struct client *alice = subscribed("alice", "ret/alice/#");
 	struct client *mallory = client_connect(&broker, "mallory", true);
 
-	ck_assert_int_eq(ask(alice, "req/A", "ret/alice/1", "c-1", "2000"), 0);
+	ck_assert_int_eq(publish_request(alice, "req/A", "question", "ret/alice/1", "c-1", "2000"), 0);
 	struct msg *request = request_at(bob, "alice");
 
 	struct props_spec forged = {.correlation = f->corr,
@@ -276,7 +242,7 @@ START_TEST(forged_receipt_is_refused_and_the_real_one_passes)
 	ck_assert_int_eq(client_publish_str(mallory, f->topic, "forged", 1, false, &forged),
 			MQTT_RC_NOT_AUTHORIZED);
 	assert_logged("refused receipt from 'mallory' on '%s': %s", f->topic, f->why);
-	ck_assert(client_quiet(alice, QUIET_MS));
+	ck_assert(client_quiet(alice, RCPT_QUIET_MS));
 
 	/* The forgery ended nothing: the request is still bob's to answer. */
 	answer_reaches(bob, request, alice, "ret/alice/1", "c-1");
@@ -308,7 +274,7 @@ START_TEST(slash_id_request_into_prefix_client_area_is_refused)
 	struct client *a = subscribed("a", "ret/a/#");
 	struct client *ab = client_connect(&broker, "a/b", true);
 
-	ck_assert_int_eq(ask(ab, "req/A", "ret/a/b/x", "c-1", "2000"), MQTT_RC_NOT_AUTHORIZED);
+	ck_assert_int_eq(publish_request(ab, "req/A", "question", "ret/a/b/x", "c-1", "2000"), MQTT_RC_NOT_AUTHORIZED);
 	assert_logged("refused request from 'a/b' on 'req/A': %s", RECEIPTS_REJECT_FOREIGN_RETURN_AREA);
 
 	/* `return-area` cannot name an area for an id that is no topic level. */
@@ -317,7 +283,7 @@ START_TEST(slash_id_request_into_prefix_client_area_is_refused)
 
 	/* Neither was delivered, and no `rejected` receipt went into the
 	 * area of `a`, which never asked anything. */
-	ck_assert(client_quiet(a, QUIET_MS));
+	ck_assert(client_quiet(a, RCPT_QUIET_MS));
 	ck_assert(client_quiet(bob, 0));
 	client_free(ab);
 	client_free(a);
@@ -336,13 +302,13 @@ START_TEST(wildcard_char_ids_own_no_return_area)
 		char topic[32];
 		snprintf(topic, sizeof(topic), "ret/%s/x", ids[i]);
 		/* Broker and plugin refuse a Response Topic with wildcards. */
-		ck_assert_int_eq(ask(c, "req/A", topic, "c-1", "2000"), MQTT_RC_NOT_AUTHORIZED);
+		ck_assert_int_eq(publish_request(c, "req/A", "question", topic, "c-1", "2000"), MQTT_RC_NOT_AUTHORIZED);
 		ck_assert_int_eq(ask_by_area(c), MQTT_RC_NOT_AUTHORIZED);
 		assert_logged("refused request from '%s' on 'req/A': %s", ids[i], RECEIPTS_REJECT_BAD_RETURN_TOPIC);
 		assert_logged("refused request from '%s' on 'req/A': %s", ids[i], RECEIPTS_REJECT_BAD_CLIENT_ID);
 		client_free(c);
 	}
-	ck_assert(client_quiet(bob, QUIET_MS));
+	ck_assert(client_quiet(bob, RCPT_QUIET_MS));
 	client_free(bob);
 }
 END_TEST
@@ -404,7 +370,7 @@ START_TEST(defer_leaves_other_topics_to_acl_file)
 	ck_assert_int_eq(client_publish_str(bob, "own/bob/x", "mine", 1, false, NULL), 0);
 	struct msg *own = next_is(bob, "own/bob/x", "mine");
 
-	ck_assert(client_quiet(eve, QUIET_MS));
+	ck_assert(client_quiet(eve, RCPT_QUIET_MS));
 	ck_assert(client_quiet(bob, 0));
 	msg_free(news);
 	msg_free(own);
@@ -422,11 +388,11 @@ START_TEST(defer_keeps_return_areas_private_and_usable)
 	struct client *mallory = client_connect(&broker, "mallory", true);
 
 	ck_assert_int_eq(client_subscribe(mallory, "ret/alice/#", 1), MQTT_RC_NOT_AUTHORIZED);
-	ck_assert_int_eq(ask(alice, "req/A", "ret/alice/1", "c-1", "2000"), 0);
+	ck_assert_int_eq(publish_request(alice, "req/A", "question", "ret/alice/1", "c-1", "2000"), 0);
 	struct msg *seen = request_at(eve, "alice");
 	answer_reaches(bob, request_at(bob, "alice"), alice, "ret/alice/1", "c-1");
 
-	ck_assert(client_quiet(eve, QUIET_MS));
+	ck_assert(client_quiet(eve, RCPT_QUIET_MS));
 	ck_assert(client_quiet(mallory, 0));
 	ck_assert(client_quiet(bob, 0));
 	msg_free(seen);
@@ -460,7 +426,7 @@ START_TEST(allow_passes_ungoverned_traffic)
 	struct msg *kept = next_is(late, "news/kept", "retained");
 	ck_assert(kept->retain);
 
-	ck_assert(client_quiet(sub, QUIET_MS));
+	ck_assert(client_quiet(sub, RCPT_QUIET_MS));
 	ck_assert(client_quiet(all, 0));
 	ck_assert(client_quiet(late, 0));
 	msg_free(kept);
@@ -481,7 +447,7 @@ START_TEST(defer_without_other_source_denies_ungoverned_traffic)
 	ck_assert_int_eq(client_subscribe(c, "news/#", 1), MQTT_RC_NOT_AUTHORIZED);
 	ck_assert_int_eq(client_publish_str(c, "news/x", "denied", 1, false, NULL), MQTT_RC_NOT_AUTHORIZED);
 	ck_assert_int_eq(client_subscribe(c, "ret/carol/#", 1), 1);
-	ck_assert(client_quiet(c, QUIET_MS));
+	ck_assert(client_quiet(c, RCPT_QUIET_MS));
 	client_free(c);
 	broker_stop(&broker);
 }

@@ -12,12 +12,9 @@
 
 #include "harness.h"
 #include "receipts.h"
+#include "receipts_helpers.h"
 #include "suites.h"
 
-/* Long enough for any delivery on loopback, short enough for the suite. */
-#define ARRIVAL_MS 2000
-/* The window that proves "nothing else arrives". */
-#define QUIET_MS 250
 /* How late a broker-made timeout receipt may be: deadlines are checked on
  * the broker's ~100 ms tick, plus scheduling. */
 #define TICK_SLACK_MS 200
@@ -49,55 +46,16 @@ static void stop_broker(void)
 
 /* ---- helpers ---- */
 
-/* The next message of c, which must arrive on topic. */
-static struct msg *expect_on(struct client *c, const char *topic)
-{
-	struct msg *m = client_wait(c, ARRIVAL_MS);
-	ck_assert_msg(m != NULL, "%s: nothing arrived on %s", client_id(c), topic);
-	ck_assert_str_eq(m->topic, topic);
-	return m;
-}
-
 /* Subscribed at QoS 2 so that a message arrives at the QoS it was sent
  * with, which lets tests check the QoS of requests and receipts. */
 static struct client *responder(const char *id, const char *filter)
 {
-	struct client *c = client_connect(&broker, id, true);
-	ck_assert_int_eq(client_subscribe(c, filter, 2), 2);
-	return c;
+	return subscriber_at(&broker, id, true, filter, 2);
 }
 
 static struct client *requester(const char *id)
 {
-	char filter[160];
-	snprintf(filter, sizeof(filter), "ret/%s/#", id);
-	return responder(id, filter);
-}
-
-/* corr NULL: the message must carry no Correlation Data at all. */
-static void assert_correlation(const struct msg *m, const char *corr)
-{
-	if(corr == NULL){
-		ck_assert_msg(!m->has_correlation, "%s: unexpected correlation data", m->topic);
-	}else{
-		ck_assert_msg(msg_correlation_is(m, corr, strlen(corr)),
-				"%s: correlation is not '%s'", m->topic, corr);
-	}
-}
-
-/* A broker-made receipt: empty payload, exactly one `receipt` and one
- * `receipt-reason`, the request's correlation and QoS, not retained. */
-static void assert_broker_receipt(const struct msg *m, const char *status, const char *reason,
-		const char *corr, int qos)
-{
-	ck_assert_int_eq(m->payload_len, 0);
-	ck_assert_int_eq(msg_user_count(m, RECEIPTS_PROP_RECEIPT), 1);
-	ck_assert_str_eq(msg_user(m, RECEIPTS_PROP_RECEIPT), status);
-	ck_assert_int_eq(msg_user_count(m, RECEIPTS_PROP_REASON), 1);
-	ck_assert_str_eq(msg_user(m, RECEIPTS_PROP_REASON), reason);
-	assert_correlation(m, corr);
-	ck_assert_int_eq(m->qos, qos);
-	ck_assert(!m->retain);
+	return requester_at(&broker, id, true, 2);
 }
 
 /* Publishes a request and returns it as the responder received it: the
@@ -106,40 +64,9 @@ static struct msg *send_request(struct client *req, const char *topic, const str
 		int qos, struct client *resp, const char *delivered_on)
 {
 	ck_assert_int_eq(client_publish_str(req, topic, "question", qos, false, props), 0);
-	struct msg *m = expect_on(resp, delivered_on);
-	ck_assert_str_eq(m->payload, "question");
+	struct msg *m = expect_request(resp, delivered_on, "question", client_id(req));
 	ck_assert_int_eq(m->qos, qos);
-	ck_assert_int_eq(msg_user_count(m, RECEIPTS_PROP_REQUESTER), 1);
-	ck_assert_str_eq(msg_user(m, RECEIPTS_PROP_REQUESTER), client_id(req));
 	return m;
-}
-
-/* The receipt the requester must get for an answer: the responder's
- * payload, `receipt: ok` only, correlation corr, not retained. */
-static void expect_ok_receipt(struct client *req, const char *return_topic, const char *payload,
-		const char *corr, int qos)
-{
-	struct msg *r = expect_on(req, return_topic);
-	ck_assert_str_eq(r->payload, payload);
-	ck_assert_int_eq(msg_user_count(r, RECEIPTS_PROP_RECEIPT), 1);
-	ck_assert_str_eq(msg_user(r, RECEIPTS_PROP_RECEIPT), RECEIPTS_STATUS_OK);
-	ck_assert_int_eq(msg_user_count(r, RECEIPTS_PROP_REASON), 0);
-	assert_correlation(r, corr);
-	ck_assert_int_eq(r->qos, qos);
-	ck_assert(!r->retain);
-	msg_free(r);
-}
-
-/* The responder answers the request (consumed) at QoS 1; the requester
- * gets exactly that answer as an `ok` receipt and nothing more. */
-static void answer_gets_ok(struct client *resp, struct msg *request, struct client *req,
-		const char *return_topic, const char *corr)
-{
-	ck_assert_pstr_eq(request->response_topic, return_topic);
-	ck_assert_int_eq(client_answer(resp, request, "answer", 1), 0);
-	expect_ok_receipt(req, return_topic, "answer", corr, 1);
-	ck_assert(client_quiet(req, QUIET_MS));
-	msg_free(request);
 }
 
 /* The whole round trip of a request that a responder on delivered_on
@@ -150,6 +77,38 @@ static void round_trip(struct client *req, const char *topic, const struct props
 	struct msg *request = send_request(req, topic, props, 1, resp, delivered_on);
 	assert_correlation(request, corr);
 	answer_gets_ok(resp, request, req, return_topic, corr);
+	msg_free(request);
+}
+
+/* The two ends of most tests here: responder resp-<id> on req/A,
+ * requester req-<id>, and the request as the responder received it. */
+struct routed {
+	struct client *resp, *req;
+	struct msg *request;
+};
+
+static struct routed route(const char *id, const char *topic, const struct props_spec *props, int qos)
+{
+	char resp_id[32], req_id[32];
+	snprintf(resp_id, sizeof(resp_id), "resp-%s", id);
+	snprintf(req_id, sizeof(req_id), "req-%s", id);
+	struct routed r = {.resp = responder(resp_id, "req/A"), .req = requester(req_id)};
+	r.request = send_request(r.req, topic, props, qos, r.resp, "req/A");
+	return r;
+}
+
+static void route_free(struct routed *r)
+{
+	msg_free(r->request);
+	client_free(r->req);
+	client_free(r->resp);
+}
+
+/* The responder answers and the requester gets exactly that as `ok`. */
+static void route_answered(struct routed *r, const char *return_topic, const char *corr)
+{
+	answer_gets_ok(r->resp, r->request, r->req, return_topic, corr);
+	route_free(r);
 }
 
 /* A publish to a return topic that the broker must refuse as a receipt:
@@ -161,8 +120,8 @@ static void answer_refused(struct client *from, const char *topic, const char *c
 	ck_assert_int_eq(client_publish_str(from, topic, "forged", 1, false, &props), MQTT_RC_NOT_AUTHORIZED);
 	char needle[256];
 	snprintf(needle, sizeof(needle), "refused receipt from '%s' on '%s': %s\n", client_id(from), topic, why);
-	ck_assert_msg(broker_log_wait(&broker, needle, ARRIVAL_MS), "no log line: %s", needle);
-	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert_msg(broker_log_wait(&broker, needle, RCPT_ARRIVAL_MS), "no log line: %s", needle);
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 }
 
 /* ---- routing: what makes a request and how it is delivered ---- */
@@ -206,6 +165,7 @@ START_TEST(subject_area_property_reroutes_to_the_area)
 	ck_assert_pstr_eq(msg_user(request, "keep"), "me");
 	assert_correlation(request, "c-sa");
 	answer_gets_ok(resp, request, req, "ret/req-sa/1", "c-sa");
+	msg_free(request);
 	/* Re-routed, not copied: the original topic's subscriber gets nothing. */
 	ck_assert(client_quiet(orig, 0));
 	ck_assert(client_quiet(resp, 0));
@@ -217,68 +177,52 @@ END_TEST
 
 START_TEST(return_area_sets_the_response_topic)
 {
-	struct client *resp = responder("resp-ra", "req/A");
-	struct client *req = requester("req-ra");
 	struct props_spec props = {.correlation = "c-ra", .correlation_len = 4,
 		USER_PROPS({RECEIPTS_PROP_RETURN_AREA, "inbox"})};
 
-	struct msg *request = send_request(req, "req/A", &props, 1, resp, "req/A");
-	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_RETURN_AREA), 0);
-	answer_gets_ok(resp, request, req, "ret/req-ra/inbox", "c-ra");
-	client_free(req);
-	client_free(resp);
+	struct routed r = route("ra", "req/A", &props, 1);
+	ck_assert_int_eq(msg_user_count(r.request, RECEIPTS_PROP_RETURN_AREA), 0);
+	route_answered(&r, "ret/req-ra/inbox", "c-ra");
 }
 END_TEST
 
 START_TEST(request_without_correlation_gets_broker_correlation)
 {
-	struct client *resp = responder("resp-nc", "req/A");
-	struct client *req = requester("req-nc");
 	struct props_spec props = {.response_topic = "ret/req-nc/1"};
 
-	struct msg *request = send_request(req, "req/A", &props, 1, resp, "req/A");
-	ck_assert(request->has_correlation);
-	ck_assert_int_eq(request->correlation_len, 8);
+	struct routed r = route("nc", "req/A", &props, 1);
+	ck_assert(r.request->has_correlation);
+	ck_assert_int_eq(r.request->correlation_len, 8);
 	/* The broker takes its own correlation off again. */
-	answer_gets_ok(resp, request, req, "ret/req-nc/1", NULL);
-	client_free(req);
-	client_free(resp);
+	route_answered(&r, "ret/req-nc/1", NULL);
 }
 END_TEST
 
 START_TEST(forged_broker_properties_are_replaced)
 {
-	struct client *resp = responder("resp-fg", "req/A");
-	struct client *req = requester("req-fg");
 	struct props_spec props = {.response_topic = "ret/req-fg/1", .correlation = "c-fg", .correlation_len = 4,
 		USER_PROPS({RECEIPTS_PROP_REQUESTER, "mallory"}, {RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK},
 				{RECEIPTS_PROP_REASON, "forged"}, {RECEIPTS_PROP_ORIGINAL_TOPIC, "elsewhere"},
 				{RECEIPTS_PROP_REQUESTER, "eve"})};
 
 	/* send_request asserts exactly one `requester`, the true id. */
-	struct msg *request = send_request(req, "req/A", &props, 1, resp, "req/A");
-	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_RECEIPT), 0);
-	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_REASON), 0);
-	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_ORIGINAL_TOPIC), 0);
-	answer_gets_ok(resp, request, req, "ret/req-fg/1", "c-fg");
-	client_free(req);
-	client_free(resp);
+	struct routed r = route("fg", "req/A", &props, 1);
+	ck_assert_int_eq(msg_user_count(r.request, RECEIPTS_PROP_RECEIPT), 0);
+	ck_assert_int_eq(msg_user_count(r.request, RECEIPTS_PROP_REASON), 0);
+	ck_assert_int_eq(msg_user_count(r.request, RECEIPTS_PROP_ORIGINAL_TOPIC), 0);
+	route_answered(&r, "ret/req-fg/1", "c-fg");
 }
 END_TEST
 
 START_TEST(forged_original_topic_on_rerouted_request_is_replaced)
 {
-	struct client *resp = responder("resp-fo", "req/A");
-	struct client *req = requester("req-fo");
 	struct props_spec props = {.response_topic = "ret/req-fo/1", .correlation = "c-fo", .correlation_len = 4,
 		USER_PROPS({RECEIPTS_PROP_ORIGINAL_TOPIC, "forged/topic"}, {RECEIPTS_PROP_SUBJECT_AREA, "A"})};
 
-	struct msg *request = send_request(req, "devices/7", &props, 1, resp, "req/A");
-	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_ORIGINAL_TOPIC), 1);
-	ck_assert_str_eq(msg_user(request, RECEIPTS_PROP_ORIGINAL_TOPIC), "devices/7");
-	answer_gets_ok(resp, request, req, "ret/req-fo/1", "c-fo");
-	client_free(req);
-	client_free(resp);
+	struct routed r = route("fo", "devices/7", &props, 1);
+	ck_assert_int_eq(msg_user_count(r.request, RECEIPTS_PROP_ORIGINAL_TOPIC), 1);
+	ck_assert_str_eq(msg_user(r.request, RECEIPTS_PROP_ORIGINAL_TOPIC), "devices/7");
+	route_answered(&r, "ret/req-fo/1", "c-fo");
 }
 END_TEST
 
@@ -301,7 +245,7 @@ static void check_timeout(int qos, const char *timeout_ms, int expect_ms)
 	ck_assert_int_ge(elapsed, expect_ms);
 	ck_assert_int_le(elapsed, expect_ms + TICK_SLACK_MS);
 
-	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 	ck_assert(client_quiet(resp, 0));
 	msg_free(request);
 	msg_free(receipt);
@@ -351,7 +295,7 @@ static void check_no_responders(int qos, int within_ms)
 	assert_broker_receipt(receipt, RECEIPTS_STATUS_NO_RESPONDERS, RECEIPTS_REASON_NO_SUBSCRIBER, "c-nr", qos);
 	ck_assert_int_le(elapsed, within_ms);
 
-	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 	msg_free(receipt);
 	client_free(req);
 }
@@ -380,7 +324,7 @@ static void expect_responder_gone(struct client *req, const char *return_topic, 
 {
 	struct msg *receipt = expect_on(req, return_topic);
 	assert_broker_receipt(receipt, RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED, corr, 1);
-	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 	msg_free(receipt);
 }
 
@@ -410,7 +354,7 @@ START_TEST(responder_gone_only_after_every_responder_left)
 	struct msg *copy = expect_on(resp2, "req/G");
 	msg_free(copy);
 	ck_assert_int_eq(client_drop(resp1), 0);
-	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 	ck_assert_int_eq(client_drop(resp2), 0);
 	expect_responder_gone(req, "ret/req-rg/1", "c-rg");
 	client_free(req);
@@ -428,7 +372,7 @@ START_TEST(shared_subscription_reaches_one_member)
 	/* Which member gets it is the broker's choice: poll both. */
 	struct msg *request = NULL;
 	int got = -1;
-	for(int64_t end = harness_now_ms() + ARRIVAL_MS; request == NULL && harness_now_ms() < end;){
+	for(int64_t end = harness_now_ms() + RCPT_ARRIVAL_MS; request == NULL && harness_now_ms() < end;){
 		for(int i = 0; i < 2 && request == NULL; i++){
 			request = client_wait(members[i], 20);
 			got = i;
@@ -437,7 +381,7 @@ START_TEST(shared_subscription_reaches_one_member)
 	ck_assert_msg(request != NULL, "no member received the request");
 	ck_assert_str_eq(request->topic, "req/A");
 	ck_assert_pstr_eq(msg_user(request, RECEIPTS_PROP_REQUESTER), "req-rg");
-	ck_assert(client_quiet(members[1 - got], QUIET_MS));
+	ck_assert(client_quiet(members[1 - got], RCPT_QUIET_MS));
 	/* It reached one client only: that one leaving ends it, though the
 	 * other member is still subscribed. */
 	ck_assert_int_eq(client_drop(members[got]), 0);
@@ -456,37 +400,26 @@ static const struct props_spec answer_props = {.response_topic = "ret/req-rc/1",
 
 START_TEST(duplicate_answer_is_refused)
 {
-	struct client *resp = responder("resp-rc", "req/A");
-	struct client *req = requester("req-rc");
-
-	struct msg *request = send_request(req, "req/A", &answer_props, 1, resp, "req/A");
-	ck_assert_int_eq(client_answer(resp, request, "first", 1), 0);
-	expect_ok_receipt(req, "ret/req-rc/1", "first", "c-rc", 1);
-	answer_refused(resp, "ret/req-rc/1", "c-rc", RECEIPTS_UNMATCHED_NOT_PENDING, req);
-	msg_free(request);
-	client_free(req);
-	client_free(resp);
+	struct routed r = route("rc", "req/A", &answer_props, 1);
+	ck_assert_int_eq(client_answer(r.resp, r.request, "first", 1), 0);
+	expect_receipt(r.req, "ret/req-rc/1", "first", RECEIPTS_STATUS_OK, NULL, "c-rc", 1);
+	answer_refused(r.resp, "ret/req-rc/1", "c-rc", RECEIPTS_UNMATCHED_NOT_PENDING, r.req);
+	route_free(&r);
 }
 END_TEST
 
 START_TEST(late_answer_after_timeout_is_refused)
 {
-	struct client *resp = responder("resp-rc", "req/A");
-	struct client *req = requester("req-rc");
 	struct props_spec props = {.response_topic = "ret/req-rc/1", .correlation = "c-rc", .correlation_len = 4,
 		USER_PROPS({RECEIPTS_PROP_TIMEOUT_MS, "300"})};
 
-	struct msg *request = send_request(req, "req/A", &props, 1, resp, "req/A");
-	struct msg *receipt = expect_on(req, "ret/req-rc/1");
-	assert_broker_receipt(receipt, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE, "c-rc", 1);
-	ck_assert_int_eq(client_answer(resp, request, "late", 1), MQTT_RC_NOT_AUTHORIZED);
+	struct routed r = route("rc", "req/A", &props, 1);
+	expect_receipt(r.req, "ret/req-rc/1", "", RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE, "c-rc", 1);
+	ck_assert_int_eq(client_answer(r.resp, r.request, "late", 1), MQTT_RC_NOT_AUTHORIZED);
 	ck_assert(broker_log_wait(&broker, "refused receipt from 'resp-rc' on 'ret/req-rc/1': "
-				RECEIPTS_UNMATCHED_NOT_PENDING "\n", ARRIVAL_MS));
-	ck_assert(client_quiet(req, QUIET_MS));
-	msg_free(receipt);
-	msg_free(request);
-	client_free(req);
-	client_free(resp);
+				RECEIPTS_UNMATCHED_NOT_PENDING "\n", RCPT_ARRIVAL_MS));
+	ck_assert(client_quiet(r.req, RCPT_QUIET_MS));
+	route_free(&r);
 }
 END_TEST
 
@@ -494,16 +427,12 @@ END_TEST
  * passes afterwards. */
 static void check_refused_then_answered(const char *forger_id, const char *corr, const char *why)
 {
-	struct client *resp = responder("resp-rc", "req/A");
-	struct client *req = requester("req-rc");
-	struct client *forger = forger_id ? client_connect(&broker, forger_id, true) : resp;
+	struct routed r = route("rc", "req/A", &answer_props, 1);
+	struct client *forger = forger_id ? client_connect(&broker, forger_id, true) : r.resp;
 
-	struct msg *request = send_request(req, "req/A", &answer_props, 1, resp, "req/A");
-	answer_refused(forger, "ret/req-rc/1", corr, why, req);
-	answer_gets_ok(resp, request, req, "ret/req-rc/1", "c-rc");
-	if(forger != resp) client_free(forger);
-	client_free(req);
-	client_free(resp);
+	answer_refused(forger, "ret/req-rc/1", corr, why, r.req);
+	if(forger != r.resp) client_free(forger);
+	route_answered(&r, "ret/req-rc/1", "c-rc");
 }
 
 START_TEST(answer_with_wrong_correlation_is_refused)
@@ -526,55 +455,42 @@ END_TEST
 
 START_TEST(responder_receipt_property_is_replaced_by_ok)
 {
-	struct client *resp = responder("resp-rc", "req/A");
-	struct client *req = requester("req-rc");
 	struct props_spec answer = {.correlation = "c-rc", .correlation_len = 4,
 		USER_PROPS({RECEIPTS_PROP_RECEIPT, "bogus"})};
 
-	struct msg *request = send_request(req, "req/A", &answer_props, 1, resp, "req/A");
-	ck_assert_int_eq(client_publish_str(resp, "ret/req-rc/1", "answer", 1, false, &answer), 0);
+	struct routed r = route("rc", "req/A", &answer_props, 1);
+	ck_assert_int_eq(client_publish_str(r.resp, "ret/req-rc/1", "answer", 1, false, &answer), 0);
 	/* Exactly one `receipt`, and it is `ok`. */
-	expect_ok_receipt(req, "ret/req-rc/1", "answer", "c-rc", 1);
-	ck_assert(client_quiet(req, QUIET_MS));
-	msg_free(request);
-	client_free(req);
-	client_free(resp);
+	expect_receipt(r.req, "ret/req-rc/1", "answer", RECEIPTS_STATUS_OK, NULL, "c-rc", 1);
+	ck_assert(client_quiet(r.req, RCPT_QUIET_MS));
+	route_free(&r);
 }
 END_TEST
 
 START_TEST(retained_answer_is_forwarded_unretained)
 {
-	struct client *resp = responder("resp-rc", "req/A");
-	struct client *req = requester("req-rc");
 	struct props_spec answer = {.correlation = "c-rc", .correlation_len = 4};
 
-	struct msg *request = send_request(req, "req/A", &answer_props, 1, resp, "req/A");
-	ck_assert_int_eq(client_publish_str(resp, "ret/req-rc/1", "answer", 1, true, &answer), 0);
-	expect_ok_receipt(req, "ret/req-rc/1", "answer", "c-rc", 1);
+	struct routed r = route("rc", "req/A", &answer_props, 1);
+	ck_assert_int_eq(client_publish_str(r.resp, "ret/req-rc/1", "answer", 1, true, &answer), 0);
+	expect_receipt(r.req, "ret/req-rc/1", "answer", RECEIPTS_STATUS_OK, NULL, "c-rc", 1);
 	/* Subscribing again would deliver a retained message at once. */
-	ck_assert_int_eq(client_unsubscribe(req, "ret/req-rc/#"), 0);
-	ck_assert_int_eq(client_subscribe(req, "ret/req-rc/#", 2), 2);
-	ck_assert(client_quiet(req, QUIET_MS));
-	msg_free(request);
-	client_free(req);
-	client_free(resp);
+	ck_assert_int_eq(client_unsubscribe(r.req, "ret/req-rc/#"), 0);
+	ck_assert_int_eq(client_subscribe(r.req, "ret/req-rc/#", 2), 2);
+	ck_assert(client_quiet(r.req, RCPT_QUIET_MS));
+	route_free(&r);
 }
 END_TEST
 
 START_TEST(qos2_request_and_qos2_answer)
 {
-	struct client *resp = responder("resp-rc", "req/A");
-	struct client *req = requester("req-rc");
-
-	struct msg *request = send_request(req, "req/A", &answer_props, 2, resp, "req/A");
-	assert_correlation(request, "c-rc");
-	ck_assert_int_eq(client_answer(resp, request, "answer", 2), 0);
-	expect_ok_receipt(req, "ret/req-rc/1", "answer", "c-rc", 2);
-	ck_assert(client_quiet(req, QUIET_MS));
-	ck_assert(client_quiet(resp, 0));
-	msg_free(request);
-	client_free(req);
-	client_free(resp);
+	struct routed r = route("rc", "req/A", &answer_props, 2);
+	assert_correlation(r.request, "c-rc");
+	ck_assert_int_eq(client_answer(r.resp, r.request, "answer", 2), 0);
+	expect_receipt(r.req, "ret/req-rc/1", "answer", RECEIPTS_STATUS_OK, NULL, "c-rc", 2);
+	ck_assert(client_quiet(r.req, RCPT_QUIET_MS));
+	ck_assert(client_quiet(r.resp, 0));
+	route_free(&r);
 }
 END_TEST
 
@@ -690,18 +606,19 @@ START_TEST(refused_request)
 	ck_assert_msg(ack == (rf->qos ? MQTT_RC_NOT_AUTHORIZED : 0), "case %d (%s, %s): PUBACK %d",
 			_i, rf->id, rf->reason, ack);
 	snprintf(needle, sizeof(needle), "refused request from '%s' on '%s': %s\n", rf->id, rf->topic, rf->reason);
-	ck_assert_msg(broker_log_wait(&broker, needle, ARRIVAL_MS), "no log line: %s", needle);
+	ck_assert_msg(broker_log_wait(&broker, needle, RCPT_ARRIVAL_MS), "no log line: %s", needle);
 	if(rf->receipt_topic){
 		struct msg *receipt = expect_on(req, rf->receipt_topic);
 		assert_broker_receipt(receipt, RECEIPTS_STATUS_REJECTED, rf->reason, rf->corr, rf->qos);
 		msg_free(receipt);
 	}
-	ck_assert(client_quiet(req, QUIET_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 	ck_assert(client_quiet(resp, 0));
 
 	/* What was pending before is untouched by the refusal. */
 	for(int i = 0; i < rf->prior_count; i++){
 		answer_gets_ok(resp, prior[i], req, rf->response_topic, rf->prior_corr[i]);
+		msg_free(prior[i]);
 	}
 	/* The broker keeps serving the same connection. */
 	ck_assert(client_is_connected(req));
@@ -765,6 +682,7 @@ START_TEST(open_return_topic_plain_publish_is_ordinary)
 	ck_assert(!plain->has_correlation);
 	msg_free(plain);
 	answer_gets_ok(resp, request, req, "replies/req-op", "c-op");
+	msg_free(request);
 	client_free(other);
 	client_free(req);
 	client_free(resp);

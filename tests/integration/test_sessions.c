@@ -13,12 +13,9 @@
 
 #include "harness.h"
 #include "receipts.h"
+#include "receipts_helpers.h"
 #include "suites.h"
 
-/* Long enough for any delivery on loopback, short enough for the suite. */
-#define ARRIVAL_MS 2000
-/* The window that proves "nothing else arrives". */
-#define QUIET_MS 250
 /* How late a broker-made timeout may be: deadlines are checked on the
  * broker's ~100 ms tick, plus scheduling. */
 #define TICK_SLACK_MS 200
@@ -40,29 +37,21 @@ static void teardown(void)
 /* A client (clean or persistent) subscribed at QoS 1 to filter. */
 static struct client *joined(const char *id, bool clean, const char *filter)
 {
-	struct client *c = client_connect(&broker, id, clean);
-	ck_assert_int_eq(client_subscribe(c, filter, 1), 1);
-	return c;
+	return subscriber_at(&broker, id, clean, filter, 1);
 }
 
 /* alice's QoS 1 request to req/A, receipt to ret/alice/1 with
  * correlation c-1; returns the PUBACK reason code. */
 static int alice_asks(struct client *alice, const char *timeout_ms)
 {
-	struct props_spec props = {.response_topic = "ret/alice/1", .correlation = "c-1", .correlation_len = 3,
-		USER_PROPS({RECEIPTS_PROP_TIMEOUT_MS, timeout_ms})};
-	return client_publish_str(alice, "req/A", "question", 1, false, &props);
+	return publish_request(alice, "req/A", "question", "ret/alice/1", "c-1", timeout_ms);
 }
 
-/* The request as delivered to a responder. */
+/* alice's request as delivered to a responder. */
 static struct msg *takes_request(struct client *resp)
 {
-	struct msg *m = client_wait(resp, ARRIVAL_MS);
-	ck_assert_msg(m != NULL, "%s: no request arrived", client_id(resp));
-	ck_assert_str_eq(m->topic, "req/A");
-	ck_assert_str_eq(m->payload, "question");
-	ck_assert_pstr_eq(msg_user(m, RECEIPTS_PROP_REQUESTER), "alice");
-	ck_assert(msg_correlation_is(m, "c-1", 3));
+	struct msg *m = expect_request(resp, "req/A", "question", "alice");
+	assert_correlation(m, "c-1");
 	return m;
 }
 
@@ -90,21 +79,13 @@ static void trip_free(struct trip *t)
 	client_free(t->bob);
 }
 
-/* alice's one receipt on ret/alice/1, and nothing after it. reason NULL:
- * an answer (`ok`, payload `answer`); otherwise a broker-made receipt. */
+/* alice's one receipt on ret/alice/1 at QoS 1, and nothing after it.
+ * reason NULL: an answer (payload `answer`); otherwise a broker-made
+ * receipt. */
 static void gets_one_receipt(struct client *alice, const char *status, const char *reason)
 {
-	struct msg *m = client_wait(alice, ARRIVAL_MS);
-	ck_assert_msg(m != NULL, "alice: no receipt arrived, expected %s", status);
-	ck_assert_str_eq(m->topic, "ret/alice/1");
-	ck_assert_str_eq(m->payload, reason ? "" : "answer");
-	ck_assert_int_eq(m->qos, 1);
-	ck_assert_int_eq(msg_user_count(m, RECEIPTS_PROP_RECEIPT), 1);
-	ck_assert_str_eq(msg_user(m, RECEIPTS_PROP_RECEIPT), status);
-	ck_assert_pstr_eq(msg_user(m, RECEIPTS_PROP_REASON), reason);
-	ck_assert(msg_correlation_is(m, "c-1", 3));
-	msg_free(m);
-	ck_assert(client_quiet(alice, QUIET_MS));
+	expect_receipt(alice, "ret/alice/1", reason ? "" : "answer", status, reason, "c-1", 1);
+	ck_assert(client_quiet(alice, RCPT_QUIET_MS));
 }
 
 /* Waits until the broker has logged the `count`-th `Client <id> <what>`:
@@ -114,7 +95,7 @@ static void broker_saw(const char *id, const char *what, int count)
 {
 	char needle[128];
 	snprintf(needle, sizeof(needle), "Client %s %s", id, what);
-	ck_assert_msg(broker_log_wait_count(&broker, needle, count, ARRIVAL_MS), "log: no %d x '%s'", count, needle);
+	ck_assert_msg(broker_log_wait_count(&broker, needle, count, RCPT_ARRIVAL_MS), "log: no %d x '%s'", count, needle);
 }
 
 /* Stays quiet until past the deadline of a request sent at `sent` with
@@ -122,7 +103,7 @@ static void broker_saw(const char *id, const char *what, int count)
 static void quiet_past_deadline(struct client *c, int64_t sent, int timeout_ms)
 {
 	int64_t left = sent + timeout_ms + TICK_SLACK_MS - harness_now_ms();
-	ck_assert(client_quiet(c, left > QUIET_MS ? (int)left : QUIET_MS));
+	ck_assert(client_quiet(c, left > RCPT_QUIET_MS ? (int)left : RCPT_QUIET_MS));
 }
 
 /* ---- requesters that leave ---- */
@@ -149,11 +130,11 @@ START_TEST(clean_requester_gone_drops_its_request)
 	ck_assert_int_eq(endings[_i].leave(t.alice), 0);
 	broker_saw("alice", endings[_i].logged, 1);
 	ck_assert(broker_log_wait(&broker, "request of 'alice' to 'ret/alice/1' abandoned: its session ended",
-			ARRIVAL_MS));
+			RCPT_ARRIVAL_MS));
 
 	ck_assert_int_eq(client_answer(t.bob, t.request, "answer", 1), MQTT_RC_NOT_AUTHORIZED);
 	ck_assert(broker_log_wait(&broker, "refused receipt from 'bob' on 'ret/alice/1': "
-			RECEIPTS_UNMATCHED_NOT_PENDING "\n", ARRIVAL_MS));
+			RECEIPTS_UNMATCHED_NOT_PENDING "\n", RCPT_ARRIVAL_MS));
 
 	/* A new session with the same id inherits nothing: no answer, no
 	 * timeout at the old deadline. */
@@ -192,7 +173,7 @@ START_TEST(persistent_requester_gets_timeout_queued_while_away)
 	ck_assert_int_eq(client_disconnect(t.alice), 0);
 	broker_saw("alice", "disconnected.", 1);
 	ck_assert(broker_log_wait(&broker, "receipt 'timeout' (" RECEIPTS_REASON_DEADLINE ") to 'ret/alice/1'",
-			ARRIVAL_MS));
+			RCPT_ARRIVAL_MS));
 
 	struct client *back = client_connect(&broker, "alice", false);
 	gets_one_receipt(back, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
@@ -264,7 +245,7 @@ START_TEST(offline_persistent_responder_gets_the_request_queued)
 	/* The offline session is a subscriber: the request is queued for it,
 	 * not answered with no-responders. */
 	ck_assert_int_eq(alice_asks(alice, LONG_TIMEOUT), 0);
-	ck_assert(client_quiet(alice, QUIET_MS));
+	ck_assert(client_quiet(alice, RCPT_QUIET_MS));
 
 	struct client *back = client_connect(&broker, "bob", false);
 	struct msg *request = takes_request(back);

@@ -2,24 +2,10 @@
 #include <check.h>
 #include <string.h>
 
+#include "core_fixture.h"
 #include "fake_host.h"
 #include "internal.h"
 #include "suites.h"
-
-static struct rcpt_core *core;
-
-static void setup(void)
-{
-	fake_host__reset();
-	core = t_core_new(NULL);
-}
-
-static void teardown(void)
-{
-	rcpt_core__free(core);
-	core = NULL;
-	fake_host__reset();
-}
 
 static enum rcpt_access read_as(const char *topic, const char *id)
 {
@@ -189,25 +175,19 @@ END_TEST
 Suite *access_suite(void)
 {
 	Suite *s = suite_create("access");
-	TCase *tc = tcase_create("read");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	TCase *tc = core_tcase(s, "read");
 	tcase_add_test(tc, test_read_return_area);
 	tcase_add_test(tc, test_read_elsewhere_falls_back);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("subscribe");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = core_tcase(s, "subscribe");
 	tcase_add_test(tc, test_subscribe_own_area);
 	tcase_add_test(tc, test_subscribe_foreign_denied);
 	tcase_add_test(tc, test_subscribe_wildcard_client_id);
 	tcase_add_test(tc, test_subscribe_elsewhere_falls_back);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("write");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = core_tcase(s, "write");
 	tcase_add_test(tc, test_write);
 	tcase_add_test(tc, test_configured_return_prefix);
 	tcase_add_test(tc, test_control_topics);
-	suite_add_tcase(s, tc);
 	return s;
 }

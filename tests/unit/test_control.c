@@ -6,17 +6,16 @@
 
 #include <cjson/cJSON.h>
 
+#include "core_fixture.h"
 #include "fake_host.h"
 #include "internal.h"
 #include "suites.h"
 
-static struct rcpt_core *core;
 static cJSON *reply;
 
 static void setup(void)
 {
-	fake_host__reset();
-	core = t_core_new(NULL);
+	core_setup();
 	reply = NULL;
 }
 
@@ -24,9 +23,7 @@ static void teardown(void)
 {
 	cJSON_Delete(reply);
 	reply = NULL;
-	rcpt_core__free(core);
-	core = NULL;
-	fake_host__reset();
+	core_teardown();
 }
 
 /* Runs one batch; returns its responses array (owned by `reply`). */
@@ -269,9 +266,8 @@ END_TEST
 
 START_TEST(test_sys_off)
 {
-	rcpt_core__free(core);
 	static const char *const opts[] = {RECEIPTS_OPT_SYS_INTERVAL_S, "0", NULL};
-	core = t_core_new(opts);
+	core_recreate(opts);
 	rcpt_core__on_tick(core);
 	fake_host__advance_ms(100000);
 	rcpt_core__on_tick(core);

@@ -5,31 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core_fixture.h"
 #include "fake_host.h"
 #include "internal.h"
 #include "suites.h"
-
-static struct rcpt_core *core;
-
-static void setup(void)
-{
-	fake_host__reset();
-	core = t_core_new(NULL);
-}
-
-static void teardown(void)
-{
-	rcpt_core__free(core);
-	core = NULL;
-	fake_host__reset();
-}
-
-static struct rcpt_decision publish(const struct rcpt_publish *m)
-{
-	struct rcpt_decision d;
-	rcpt_core__on_publish(core, m, &d);
-	return d;
-}
 
 static void assert_no_responders(size_t i, const char *topic, const char *corr, uint8_t qos)
 {
@@ -47,14 +26,8 @@ START_TEST(test_nobody_reached)
 	rcpt_core__on_tick(core);
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 	assert_no_responders(0, "ret/C/x", "c1", 1);
-	struct rcpt_stats s = t_stats(core);
-	ck_assert_uint_eq(s.pending, 0);
-	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_NO_RESPONDERS], 1);
-	ck_assert_uint_eq(core->clients.count, 0);
 	/* Exactly one: nothing more at the timeout. */
-	fake_host__advance_ms(30000);
-	rcpt_core__on_tick(core);
-	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	assert_ended_once(RCPT_OUTCOME_NO_RESPONDERS, 1, 30000);
 }
 END_TEST
 
@@ -211,7 +184,7 @@ START_TEST(test_qos2_retransmission)
 	m.qos = 2;
 	t_request(core, &m, t_key(0));
 	fake_host__advance_ms(200);
-	struct rcpt_decision d = publish(&m);
+	struct rcpt_decision d = core_publish(&m);
 	ck_assert_int_eq(d.action, RCPT_REQUEST);
 	ck_assert_ptr_null(d.pending);
 	ck_assert_str_eq(d.requester, "C");
@@ -224,7 +197,7 @@ START_TEST(test_qos2_retransmission)
 	t_read(core, t_key(0), "req/A", "R");
 	rcpt_core__settle(core);
 	/* Released and settled: now it is a duplicate. */
-	d = publish(&m);
+	d = core_publish(&m);
 	ck_assert_int_eq(d.action, RCPT_REFUSE);
 	ck_assert_str_eq(d.reason, RECEIPTS_REJECT_DUPLICATE);
 	ck_assert_uint_eq(fake_host__publish_count(), 0);
@@ -243,7 +216,7 @@ START_TEST(test_qos2_retransmission_broker_correlation)
 	unsigned char corr[8];
 	ck_assert_uint_eq(d.add_correlation.len, 8);
 	memcpy(corr, d.add_correlation.ptr, 8);
-	d = publish(&m);
+	d = core_publish(&m);
 	ck_assert_int_eq(d.action, RCPT_REQUEST);
 	ck_assert_ptr_null(d.pending);
 	/* Rewritten as the first copy was. */
@@ -263,7 +236,7 @@ START_TEST(test_qos2_other_payload)
 	struct rcpt_publish changed = m;
 	changed.payload.ptr = "other";
 	changed.payload.len = 5;
-	struct rcpt_decision d = publish(&changed);
+	struct rcpt_decision d = core_publish(&changed);
 	ck_assert_int_eq(d.action, RCPT_REFUSE);
 	ck_assert_str_eq(d.reason, RECEIPTS_REJECT_DUPLICATE);
 	/* Without a correlation a new payload is a new request. */
@@ -290,13 +263,7 @@ START_TEST(test_timeout)
 	rcpt_core__on_tick(core);
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
-	struct rcpt_stats s = t_stats(core);
-	ck_assert_uint_eq(s.pending, 0);
-	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_TIMEOUT], 1);
-	ck_assert_uint_eq(core->clients.count, 0);
-	fake_host__advance_ms(100000);
-	rcpt_core__on_tick(core);
-	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	assert_ended_once(RCPT_OUTCOME_TIMEOUT, 1, 100000);
 }
 END_TEST
 
@@ -422,8 +389,7 @@ END_TEST
 Suite *delivery_suite(void)
 {
 	Suite *s = suite_create("delivery");
-	TCase *tc = tcase_create("settle");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	TCase *tc = core_tcase(s, "settle");
 	tcase_add_test(tc, test_nobody_reached);
 	tcase_add_loop_test(tc, test_nobody_reached_each_event, 0, 5);
 	tcase_add_test(tc, test_nobody_reached_broker_correlation);
@@ -431,19 +397,15 @@ Suite *delivery_suite(void)
 	tcase_add_test(tc, test_read_of_other_message);
 	tcase_add_test(tc, test_two_requests_one_iteration);
 	tcase_add_test(tc, test_same_responder_twice);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("qos2");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = core_tcase(s, "qos2");
 	tcase_add_test(tc, test_qos2_never_released);
 	tcase_add_test(tc, test_qos2_released);
 	tcase_add_test(tc, test_qos2_retransmission);
 	tcase_add_test(tc, test_qos2_retransmission_broker_correlation);
 	tcase_add_test(tc, test_qos2_other_payload);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("timeouts");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = core_tcase(s, "timeouts");
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_timeout_custom_and_broker_correlation);
 	tcase_add_test(tc, test_timeouts_in_deadline_order);
@@ -451,6 +413,5 @@ Suite *delivery_suite(void)
 	tcase_add_test(tc, test_tick_silence_warned_once);
 	tcase_add_test(tc, test_ticks_keep_it_quiet);
 	tcase_add_test(tc, test_publish_failure_logged);
-	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,38 +3,17 @@
 #include <check.h>
 #include <string.h>
 
+#include "core_fixture.h"
 #include "fake_host.h"
 #include "internal.h"
 #include "suites.h"
-
-static struct rcpt_core *core;
-
-static void setup(void)
-{
-	fake_host__reset();
-	core = t_core_new(NULL);
-}
-
-static void teardown(void)
-{
-	rcpt_core__free(core);
-	core = NULL;
-	fake_host__reset();
-}
-
-static struct rcpt_decision publish(const struct rcpt_publish *m)
-{
-	struct rcpt_decision d;
-	rcpt_core__on_publish(core, m, &d);
-	return d;
-}
 
 static void expect_receipt(const struct rcpt_publish *m, bool strip)
 {
 	size_t pubs = fake_host__publish_count();
 	size_t notices = fake_host__log_count(RCPT_LOG_NOTICE);
 	uint64_t ok = t_stats(core).totals[RCPT_OUTCOME_OK];
-	struct rcpt_decision d = publish(m);
+	struct rcpt_decision d = core_publish(m);
 	ck_assert_int_eq(d.action, RCPT_RECEIPT);
 	ck_assert(d.strip_correlation == strip);
 	ck_assert_uint_eq(t_stats(core).totals[RCPT_OUTCOME_OK], ok + 1);
@@ -49,7 +28,7 @@ static void expect_unmatched(const struct rcpt_publish *m, const char *why)
 	size_t logs = fake_host__log_total();
 	size_t notices = fake_host__log_count(RCPT_LOG_NOTICE);
 	struct rcpt_stats before = t_stats(core);
-	struct rcpt_decision d = publish(m);
+	struct rcpt_decision d = core_publish(m);
 	ck_assert_msg(d.action == RCPT_REFUSE, "action %d, expected refusal %s", (int)d.action, why);
 	ck_assert_str_eq(d.reason, why);
 	ck_assert_uint_eq(fake_host__log_total(), logs + 1);
@@ -64,7 +43,7 @@ static void expect_unmatched(const struct rcpt_publish *m, const char *why)
 static void expect_pass(const struct rcpt_publish *m)
 {
 	size_t logs = fake_host__log_total();
-	struct rcpt_decision d = publish(m);
+	struct rcpt_decision d = core_publish(m);
 	ck_assert_int_eq(d.action, RCPT_PASS);
 	ck_assert_uint_eq(fake_host__log_total(), logs);
 }
@@ -74,15 +53,9 @@ START_TEST(test_answer_from_responder)
 	t_delivered(core, "C", "A", "ret/C/x", "c1", "R", 0);
 	struct rcpt_publish a = t_ans("R", "ret/C/x", "c1", 2);
 	expect_receipt(&a, false);
-	struct rcpt_stats s = t_stats(core);
-	ck_assert_uint_eq(s.pending, 0);
-	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_OK], 1);
-	ck_assert_uint_eq(core->clients.count, 0);
 	ck_assert_uint_eq(core->areas.count, 0);
 	/* Nothing is left to time out. */
-	fake_host__advance_ms(300000);
-	rcpt_core__on_tick(core);
-	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	assert_ended_once(RCPT_OUTCOME_OK, 0, 300000);
 }
 END_TEST
 
@@ -244,28 +217,22 @@ END_TEST
 Suite *receipts_suite(void)
 {
 	Suite *s = suite_create("receipts");
-	TCase *tc = tcase_create("matched");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	TCase *tc = core_tcase(s, "matched");
 	tcase_add_test(tc, test_answer_from_responder);
 	tcase_add_test(tc, test_answer_with_broker_correlation);
 	tcase_add_test(tc, test_answer_to_return_area);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("unmatched");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = core_tcase(s, "unmatched");
 	tcase_add_test(tc, test_answer_from_other_client);
 	tcase_add_test(tc, test_answer_wrong_correlation);
 	tcase_add_test(tc, test_answer_without_correlation);
 	tcase_add_test(tc, test_late_answer);
 	tcase_add_test(tc, test_second_answer);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("open_return");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = core_tcase(s, "open_return");
 	tcase_add_test(tc, test_open_return_answer);
 	tcase_add_test(tc, test_open_return_other_traffic_passes);
 	tcase_add_test(tc, test_open_return_not_delivered);
 	tcase_add_test(tc, test_may_concern);
-	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,31 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core_fixture.h"
 #include "fake_host.h"
 #include "internal.h"
 #include "suites.h"
-
-static struct rcpt_core *core;
-
-static void setup(void)
-{
-	fake_host__reset();
-	core = t_core_new(NULL);
-}
-
-static void teardown(void)
-{
-	rcpt_core__free(core);
-	core = NULL;
-	fake_host__reset();
-}
-
-static void recreate(const char *const *opts)
-{
-	rcpt_core__free(core);
-	fake_host__reset();
-	core = t_core_new(opts);
-}
 
 /* Refused with reason: one NOTICE naming it and nothing else logged, a
  * rejected receipt to receipt_topic (NULL: none at all), counted. */
@@ -38,8 +17,7 @@ static void expect_refused(const struct rcpt_publish *m, const char *reason, con
 	size_t logs = fake_host__log_total();
 	size_t notices = fake_host__log_count(RCPT_LOG_NOTICE);
 	struct rcpt_stats before = t_stats(core);
-	struct rcpt_decision d;
-	rcpt_core__on_publish(core, m, &d);
+	struct rcpt_decision d = core_publish(m);
 	ck_assert_msg(d.action == RCPT_REFUSE, "not refused (action %d), expected %s", (int)d.action, reason);
 	ck_assert_str_eq(d.reason, reason);
 	ck_assert_ptr_null(d.pending);
@@ -60,8 +38,7 @@ static void expect_refused(const struct rcpt_publish *m, const char *reason, con
 
 static struct rcpt_decision accept(const struct rcpt_publish *m)
 {
-	struct rcpt_decision d;
-	rcpt_core__on_publish(core, m, &d);
+	struct rcpt_decision d = core_publish(m);
 	ck_assert_msg(d.action == RCPT_REQUEST, "action %d reason %s", (int)d.action, d.reason ? d.reason : "-");
 	ck_assert_ptr_nonnull(d.pending);
 	return d;
@@ -391,7 +368,7 @@ START_TEST(test_over_quota_per_client)
 {
 	static const char *const opts[] = {RECEIPTS_OPT_MAX_PENDING, "10",
 		RECEIPTS_OPT_MAX_PENDING_PER_CLIENT, "2", NULL};
-	recreate(opts);
+	core_recreate(opts);
 	struct rcpt_publish a = t_req("C", "req/A", "ret/C/x", "c1");
 	struct rcpt_publish b = t_req("C", "req/A", "ret/C/x", "c2");
 	struct rcpt_publish c = t_req("C", "req/A", "ret/C/x", "c3");
@@ -412,7 +389,7 @@ START_TEST(test_over_quota_global)
 {
 	static const char *const opts[] = {RECEIPTS_OPT_MAX_PENDING, "2",
 		RECEIPTS_OPT_MAX_PENDING_PER_CLIENT, "2", NULL};
-	recreate(opts);
+	core_recreate(opts);
 	struct rcpt_publish a = t_req("C", "req/A", "ret/C/x", "c1");
 	struct rcpt_publish b = t_req("D", "req/A", "ret/D/x", "c1");
 	struct rcpt_publish e = t_req("E", "req/A", "ret/E/x", "c1");
@@ -473,7 +450,7 @@ END_TEST
 START_TEST(test_correlation_length_limit)
 {
 	static const char *const opts[] = {RECEIPTS_OPT_MAX_CORRELATION_LEN, "4", NULL};
-	recreate(opts);
+	core_recreate(opts);
 	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "abcd");
 	accept(&m);
 	m = t_req("C", "req/A", "ret/C/x", "abcde");
@@ -554,8 +531,7 @@ END_TEST
 Suite *requests_suite(void)
 {
 	Suite *s = suite_create("requests");
-	TCase *tc = tcase_create("accepted");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	TCase *tc = core_tcase(s, "accepted");
 	tcase_add_test(tc, test_request_on_area_topic);
 	tcase_add_test(tc, test_request_below_area);
 	tcase_add_test(tc, test_subject_area_reroutes);
@@ -567,10 +543,8 @@ Suite *requests_suite(void)
 	tcase_add_test(tc, test_not_a_request_passes);
 	tcase_add_test(tc, test_timeout_property);
 	tcase_add_test(tc, test_request_abort);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("refused");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = core_tcase(s, "refused");
 	tcase_add_test(tc, test_bad_area);
 	tcase_add_test(tc, test_bad_return_topic);
 	tcase_add_test(tc, test_dollar_return_topic_refused);
@@ -588,6 +562,5 @@ Suite *requests_suite(void)
 	tcase_add_test(tc, test_ambiguous);
 	tcase_add_test(tc, test_retained);
 	tcase_add_test(tc, test_rejected_receipt_qos_and_correlation);
-	suite_add_tcase(s, tc);
 	return s;
 }

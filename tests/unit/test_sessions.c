@@ -4,24 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core_fixture.h"
 #include "fake_host.h"
 #include "internal.h"
 #include "suites.h"
-
-static struct rcpt_core *core;
-
-static void setup(void)
-{
-	fake_host__reset();
-	core = t_core_new(NULL);
-}
-
-static void teardown(void)
-{
-	rcpt_core__free(core);
-	core = NULL;
-	fake_host__reset();
-}
 
 /* A request from requester (clean start as given) delivered to responder. */
 static void delivered(const char *requester, bool requester_clean, const char *corr,
@@ -40,9 +26,7 @@ static void seen_publishing(const char *id, bool clean)
 {
 	struct rcpt_publish m = t_msg(id, "other/topic");
 	m.sender.clean = clean;
-	struct rcpt_decision d;
-	rcpt_core__on_publish(core, &m, &d);
-	ck_assert_int_eq(d.action, RCPT_PASS);
+	ck_assert_int_eq(core_publish(&m).action, RCPT_PASS);
 }
 
 static void seen_reading(const char *id, bool clean)
@@ -55,9 +39,7 @@ static struct rcpt_decision answer(const char *responder, const char *requester,
 	char rt[64];
 	snprintf(rt, sizeof(rt), "ret/%s/x", requester);
 	struct rcpt_publish a = t_ans(responder, rt, corr, strlen(corr));
-	struct rcpt_decision d;
-	rcpt_core__on_publish(core, &a, &d);
-	return d;
+	return core_publish(&a);
 }
 
 static void assert_abandoned(uint64_t n)
@@ -279,9 +261,7 @@ START_TEST(test_persistent_responder_back_persistent)
 	rcpt_core__on_disconnect(core, "R", true);
 	struct rcpt_publish a = t_ans("R", "ret/C/x", "c1", 2);
 	a.sender.clean = false;
-	struct rcpt_decision d;
-	rcpt_core__on_publish(core, &a, &d);
-	ck_assert_int_eq(d.action, RCPT_RECEIPT);
+	ck_assert_int_eq(core_publish(&a).action, RCPT_RECEIPT);
 	ck_assert_uint_eq(fake_host__publish_count(), 0);
 	assert_no_records();
 }
@@ -328,8 +308,7 @@ END_TEST
 Suite *sessions_suite(void)
 {
 	Suite *s = suite_create("sessions");
-	TCase *tc = tcase_create("requester");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	TCase *tc = core_tcase(s, "requester");
 	tcase_add_test(tc, test_clean_requester_leaves);
 	tcase_add_test(tc, test_clean_requester_leaves_flag_ignored);
 	tcase_add_test(tc, test_persistent_requester_kept_through_reconnect);
@@ -338,10 +317,8 @@ Suite *sessions_suite(void)
 	tcase_add_test(tc, test_offline_requester_back_clean);
 	tcase_add_test(tc, test_taken_over_then_leaves);
 	tcase_add_test(tc, test_online_persistent_taken_over);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("responder");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = core_tcase(s, "responder");
 	tcase_add_test(tc, test_clean_responder_leaves);
 	tcase_add_test(tc, test_one_of_two_responders_leaves);
 	tcase_add_test(tc, test_remaining_responder_answers);
@@ -350,6 +327,5 @@ Suite *sessions_suite(void)
 	tcase_add_test(tc, test_persistent_responder_back_clean);
 	tcase_add_test(tc, test_unknown_client_leaves);
 	tcase_add_test(tc, test_requester_and_responder_leaves);
-	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# The mosquitto-receipts benchmark, in one command.
+#
+#   bench/run.sh [--quick] [--runs N] [--duration S] [--scenarios rr,pass,scale,persist]
+#                [--scale-count N] [--deadline S] [--persist-count N] [--build DIR] [--no-nats] [--keep]
+#
+# Starts its own brokers on free 127.0.0.1 ports (mosquitto with the plugin,
+# mosquitto without it, nats-server), runs the matrix, stops them by PID, and
+# prints one "BENCH {json}" line per measurement and then the table. Every
+# target is a ratio of plugin to no plugin measured in the same run; figures
+# are the median and [min..max] over --runs runs.
+#
+#   --quick          a ~2 s smoke run of the round trips only, one run (CI): exits 0
+#                    when it ran and every request got exactly one answer, whatever the ratios
+#   --runs N         runs per measurement (default 3)
+#   --duration S     measured seconds per round-trip cell (default 3)
+#   --scenarios L    comma-separated subset of rr,pass,scale,persist (default all)
+#   --scale-count N  pending requests in the scale scenario (default 1000000)
+#   --deadline S     scale: seconds from the start of the fill to the common deadline (default 25)
+#   --persist-count N  pending requests in the persistence scenario (default 100000)
+#   --build DIR      meson build directory holding bench/rcpt-bench and the plugin
+#                    (default: build-bench, built when missing)
+#   --no-nats        leave NATS out
+#   --keep           keep the temporary folder (broker configs and logs)
+#
+# Brokers run pinned to CPU 0 and clients to CPU 1 (taskset), when there are two CPUs.
+set -u -o pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+runs=3 duration=3 warmup=0.5 quick=0 scenarios="rr,pass,scale,persist" build="" nats=1 keep=0
+scale_count=1000000 deadline=25 persist_count=100000 pass_count=200000 probe_s=5
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+		--quick) quick=1 ;;
+		--runs) runs=$2; shift ;;
+		--duration) duration=$2; shift ;;
+		--scenarios) scenarios=$2; shift ;;
+		--scale-count) scale_count=$2; shift ;;
+		--deadline) deadline=$2; shift ;;
+		--persist-count) persist_count=$2; shift ;;
+		--build) build=$2; shift ;;
+		--no-nats) nats=0 ;;
+		--keep) keep=1 ;;
+		-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		*) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ "$quick" = 1 ]; then
+	scenarios=rr runs=1 duration=0.1 warmup=0.05
+fi
+has() { case ",$scenarios," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+
+# --- the build ------------------------------------------------------------
+if [ -z "$build" ]; then
+	build="$ROOT/build-bench"
+	if [ ! -f "$build/build.ninja" ]; then
+		meson setup "$build" "$ROOT" >/dev/null || { echo "run.sh: meson setup failed" >&2; exit 2; }
+	fi
+fi
+ninja -C "$build" >/dev/null || { echo "run.sh: build failed in $build" >&2; exit 2; }
+BENCH="$build/bench/rcpt-bench"
+PLUGIN="$build/plugin/mosquitto_receipts.so"
+for f in "$BENCH" "$PLUGIN"; do
+	[ -e "$f" ] || { echo "run.sh: $f missing" >&2; exit 2; }
+done
+command -v mosquitto >/dev/null || { echo "run.sh: mosquitto not installed" >&2; exit 2; }
+# The NATS peer comes from Debian's packages; the smoke run does without.
+if [ "$nats" = 1 ] && [ "$quick" = 0 ] && { ! command -v nats-server >/dev/null || ! pkg-config --exists libnats; }; then
+	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get install -y -qq --no-install-recommends nats-server libnats-dev >/dev/null 2>&1 \
+		&& meson setup --reconfigure "$build" "$ROOT" >/dev/null && ninja -C "$build" >/dev/null
+fi
+if [ "$nats" = 1 ] && ! command -v nats-server >/dev/null; then
+	echo "run.sh: nats-server not installed: NATS left out" >&2
+	nats=0
+fi
+if [ "$nats" = 1 ] && [ "$("$BENCH" nats-rr --duration 0 >/dev/null 2>&1; echo $?)" = 3 ]; then
+	echo "run.sh: rcpt-bench built without libnats: NATS left out" >&2
+	nats=0
+fi
+
+# Brokers on CPU 0, clients on CPU 1: runs on 2 shared vCPUs drift 5-25%
+# unpinned, under ~3% pinned.
+PIN_BROKER=() PIN_CLIENT=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+	PIN_BROKER=(taskset -c 0) PIN_CLIENT=(taskset -c 1)
+fi
+
+tmp=$(mktemp -d /tmp/rcpt-bench.XXXXXX)
+results="$tmp/results.txt"
+: >"$results"
+pids=()
+failed=0
+
+stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+cleanup() {
+	local pid
+	for pid in "${pids[@]}"; do stop_pid "$pid"; done
+	pids=()
+	if [ "$keep" = 1 ]; then echo "run.sh: configs and logs kept in $tmp" >&2; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_mosquitto NAME [config lines...]: sets PORT and PID.
+start_mosquitto() {
+	local name=$1
+	shift
+	PORT=$("$BENCH" freeport)
+	{
+		echo "listener $PORT 127.0.0.1"
+		echo "allow_anonymous true"
+		# Request/reply needs Nagle off on both sides (the clients set TCP_NODELAY).
+		echo "set_tcp_nodelay true"
+		echo "persistence false"
+		# Stay root when started as root, so the plugin can write its state file in $tmp.
+		echo "user root"
+		echo "log_dest stderr"
+		printf '%s\n' "$@"
+	} >"$tmp/$name.conf"
+	"${PIN_BROKER[@]}" mosquitto -c "$tmp/$name.conf" >"$tmp/$name.log" 2>&1 &
+	PID=$!
+	pids+=("$PID")
+	if ! "$BENCH" waitport "$PORT" 5000; then
+		echo "run.sh: broker $name did not start; its log:" >&2
+		cat "$tmp/$name.log" >&2
+		exit 2
+	fi
+}
+start_nats() {
+	PORT=$("$BENCH" freeport)
+	"${PIN_BROKER[@]}" nats-server -a 127.0.0.1 -p "$PORT" >"$tmp/nats.log" 2>&1 &
+	PID=$!
+	pids+=("$PID")
+	"$BENCH" waitport "$PORT" 5000 || { cat "$tmp/nats.log" >&2; exit 2; }
+}
+stop_broker() {
+	local pid=$1 p keep_pids=()
+	stop_pid "$pid"
+	for p in "${pids[@]}"; do [ "$p" = "$pid" ] || keep_pids+=("$p"); done
+	pids=("${keep_pids[@]}")
+}
+
+# measure ARGS...: runs one cell pinned to the client CPU; its BENCH line goes
+# to the results and the screen; a failed check marks the whole run failed.
+measure() {
+	local out rc
+	out=$("${PIN_CLIENT[@]}" "$BENCH" "$@")
+	rc=$?
+	[ -n "$out" ] && echo "$out" | tee -a "$results"
+	if [ $rc -ne 0 ]; then
+		echo "run.sh: FAILED (exit $rc): rcpt-bench $*" >&2
+		failed=1
+	fi
+}
+
+echo "# mosquitto-receipts benchmark: $(date -u +%FT%TZ), $(nproc) CPUs, $(mosquitto -h 2>/dev/null | head -1)," \
+	"$( [ "$nats" = 1 ] && nats-server --version)"
+echo "# runs $runs, ${duration}s per round-trip cell, scenarios $scenarios," \
+	"pinning: ${PIN_BROKER[*]:-none} (brokers) ${PIN_CLIENT[*]:-none} (clients)"
+
+PLUGIN_LINES=("plugin $PLUGIN")
+
+# --- scenarios 1 and 2: one broker of each kind for all their runs -------------
+if has rr || has pass; then
+	start_mosquitto plain
+	PORT_PLAIN=$PORT PID_PLAIN=$PID
+	start_mosquitto plugin "${PLUGIN_LINES[@]}"
+	PORT_PLUGIN=$PORT PID_PLUGIN=$PID
+	if [ "$nats" = 1 ] && has rr; then
+		start_nats
+		PORT_NATS=$PORT PID_NATS=$PID
+	fi
+	for run in $(seq "$runs"); do
+		# Alternate which broker goes first, so neither always gets the warmer machine.
+		if [ $((run % 2)) = 1 ]; then order="plain plugin"; else order="plugin plain"; fi
+		if has rr; then
+			for cell in "1 1 1" "1 1 64" "8 4 64"; do
+				set -- $cell
+				common=(--run "$run" --requesters "$1" --responders "$2" --inflight "$3"
+					--duration "$duration" --warmup "$warmup")
+				for qos in 0 1; do
+					for mode in $order; do
+						if [ "$mode" = plain ]; then port=$PORT_PLAIN pid=$PID_PLAIN; else port=$PORT_PLUGIN pid=$PID_PLUGIN; fi
+						measure rr --mode "$mode" --port "$port" --broker-pid "$pid" --qos "$qos" "${common[@]}"
+					done
+				done
+				if [ "$nats" = 1 ]; then
+					measure nats-rr --mode nats --port "$PORT_NATS" --broker-pid "$PID_NATS" "${common[@]}"
+				fi
+			done
+		fi
+		if has pass; then
+			for mode in $order; do
+				if [ "$mode" = plain ]; then port=$PORT_PLAIN pid=$PID_PLAIN; else port=$PORT_PLUGIN pid=$PID_PLUGIN; fi
+				measure pass --mode "$mode" --port "$port" --broker-pid "$pid" --run "$run" --count "$pass_count"
+			done
+		fi
+	done
+	stop_broker "$PID_PLAIN"
+	stop_broker "$PID_PLUGIN"
+	[ -n "${PID_NATS:-}" ] && stop_broker "$PID_NATS"
+fi
+
+# --- scenario 3: a fresh broker per run, so that memory starts from the same place
+if has scale; then
+	for run in $(seq "$runs"); do
+		start_mosquitto "scale$run" "${PLUGIN_LINES[@]}" \
+			"plugin_opt_max_pending 2000000" "plugin_opt_max_pending_per_client 2000000"
+		measure scale --mode plugin --port "$PORT" --broker-pid "$PID" --run "$run" \
+			--count "$scale_count" --connections 4 --deadline "$deadline"
+		stop_broker "$PID"
+	done
+fi
+
+# --- scenario 4: state file saved every second, against none ---------------
+if has persist; then
+	for run in $(seq "$runs"); do
+		for mode in state nostate; do
+			lines=("${PLUGIN_LINES[@]}" "plugin_opt_max_pending_per_client 1000000" "plugin_opt_save_interval_s 1")
+			if [ "$mode" = state ]; then
+				mkdir -p "$tmp/state$run"
+				lines+=("plugin_opt_state_file $tmp/state$run/receipts.state")
+			fi
+			start_mosquitto "persist-$mode$run" "${lines[@]}"
+			measure persist --mode "$mode" --port "$PORT" --broker-pid "$PID" --run "$run" \
+				--count "$persist_count" --connections 1 --probe "$probe_s"
+			stop_broker "$PID"
+			if [ "$mode" = state ] && [ ! -s "$tmp/state$run/receipts.state" ]; then
+				echo "run.sh: FAILED: no state file was written in $tmp/state$run" >&2
+				failed=1
+			fi
+		done
+	done
+fi
+
+echo
+"$BENCH" report "$results"
+rc=$?
+# One line for CI's tally: each measurement is one check (it ran, and every
+# request got exactly one answer). Missed targets are reported, not failed.
+measured=$(grep -c '^BENCH ' "$results" 2>/dev/null || echo 0)
+if [ $failed -ne 0 ] || [ $rc -ne 0 ]; then
+	echo "run.sh: FAILED: a measurement did not run or its check did not hold (see above)" >&2
+	echo "$measured passed, 1 failed"
+	exit 1
+fi
+echo "$measured passed, 0 failed"
+exit 0
