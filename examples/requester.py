@@ -19,11 +19,13 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-ap = argparse.ArgumentParser(add_help=False, usage='requester.py [-h host] [-p port] [-i id] '
+ap = argparse.ArgumentParser(add_help=False, usage='requester.py [-h host] [-p port] [-i id] [-u user] [-P password] '
                              '[-r return-area] [-T timeout-ms] [-o topic] AREA MESSAGE')
 ap.add_argument('-h', dest='host', default='127.0.0.1')
 ap.add_argument('-p', dest='port', type=int, default=1883)
 ap.add_argument('-i', dest='id', default='requester')
+ap.add_argument('-u', dest='user')
+ap.add_argument('-P', dest='password')
 ap.add_argument('-r', dest='return_area')
 ap.add_argument('-T', dest='timeout_ms')
 ap.add_argument('-o', dest='topic')
@@ -85,6 +87,8 @@ client = mqtt.Client(client_id=args.id, protocol=mqtt.MQTTv5)
 client.on_connect = on_connect
 client.on_subscribe = on_subscribe
 client.on_message = on_message
+if args.user:
+    client.username_pw_set(args.user, args.password)
 try:
     client.connect(args.host, args.port, 30)
 except OSError as e:

@@ -14,10 +14,12 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-ap = argparse.ArgumentParser(add_help=False, usage='responder.py [-h host] [-p port] [-i client-id] AREA')
+ap = argparse.ArgumentParser(add_help=False, usage='responder.py [-h host] [-p port] [-i client-id] [-u user] [-P password] AREA')
 ap.add_argument('-h', dest='host', default='127.0.0.1')
 ap.add_argument('-p', dest='port', type=int, default=1883)
 ap.add_argument('-i', dest='id', default='')
+ap.add_argument('-u', dest='user')
+ap.add_argument('-P', dest='password')
 ap.add_argument('area')
 args = ap.parse_args()
 topic = 'req/' + args.area
@@ -61,6 +63,8 @@ client = mqtt.Client(client_id=args.id, protocol=mqtt.MQTTv5)
 client.on_connect = on_connect
 client.on_subscribe = on_subscribe
 client.on_message = on_message
+if args.user:
+    client.username_pw_set(args.user, args.password)
 try:
     client.connect(args.host, args.port, 30)
 except OSError as e:
