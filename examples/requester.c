@@ -2,8 +2,8 @@
  * A requester: sends one request and prints the one receipt the broker
  * guarantees: the answer, or the broker's verdict.
  *
- *   requester [-h host] [-p port] [-i client-id] [-r return-area] [-T timeout-ms]
- *             [-o topic] AREA MESSAGE
+ *   requester [-h host] [-p port] [-i client-id] [-u user] [-P password]
+ *             [-r return-area] [-T timeout-ms] [-o topic] AREA MESSAGE
  *
  * Without -r it names its return topic itself (Response Topic ret/<id>/replies);
  * with -r it lets the broker map it (user property return-area). With -o it
@@ -95,13 +95,15 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 int main(int argc, char *argv[])
 {
 	struct request r = {.exit_code = 2};
-	const char *host = "127.0.0.1", *id = "requester";
+	const char *host = "127.0.0.1", *id = "requester", *user = NULL, *password = NULL;
 	int port = 1883, opt;
-	while((opt = getopt(argc, argv, "h:p:i:r:T:o:")) != -1){
+	while((opt = getopt(argc, argv, "h:p:i:u:P:r:T:o:")) != -1){
 		switch(opt){
 			case 'h': host = optarg; break;
 			case 'p': port = atoi(optarg); break;
 			case 'i': id = optarg; break;
+			case 'u': user = optarg; break;
+			case 'P': password = optarg; break;
 			case 'r': r.return_area = optarg; break;
 			case 'T': r.timeout_ms = optarg; break;
 			case 'o': r.topic = optarg; break;
@@ -109,7 +111,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	if(optind != argc - 2){
-		fprintf(stderr, "usage: requester [-h host] [-p port] [-i id] [-r return-area] [-T timeout-ms] [-o topic] AREA MESSAGE\n");
+		fprintf(stderr, "usage: requester [-h host] [-p port] [-i id] [-u user] [-P password] [-r return-area] [-T timeout-ms] [-o topic] AREA MESSAGE\n");
 		return 2;
 	}
 	r.area = argv[optind];
@@ -124,6 +126,7 @@ int main(int argc, char *argv[])
 	mosquitto_connect_v5_callback_set(mosq, on_connect);
 	mosquitto_subscribe_v5_callback_set(mosq, on_subscribe);
 	mosquitto_message_v5_callback_set(mosq, on_message);
+	if(user) mosquitto_username_pw_set(mosq, user, password);
 	int rc = mosquitto_connect_bind_v5(mosq, host, port, 30, NULL, NULL);
 	if(rc == MOSQ_ERR_SUCCESS){
 		/* The broker guarantees a receipt for every accepted request; a

@@ -3,7 +3,7 @@
  * payload in upper case. Plain MQTT 5: reply to the Response Topic with the
  * request's Correlation Data, and the broker does the rest.
  *
- *   responder [-h host] [-p port] [-i client-id] AREA
+ *   responder [-h host] [-p port] [-i client-id] [-u user] [-P password] AREA
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -25,6 +25,18 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 		return;
 	}
 	mosquitto_subscribe_v5(mosq, NULL, topic, 1, 0, NULL);
+}
+
+/* Only once the broker has the subscription is anyone listening. */
+static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_count, const int *granted,
+		const mosquitto_property *props)
+{
+	(void)obj; (void)mid; (void)props;
+	if(qos_count < 1 || granted[0] > 2){
+		fprintf(stderr, "responder: subscription to %s refused\n", topic);
+		mosquitto_disconnect(mosq);
+		return;
+	}
 	printf("responder: answering requests on %s\n", topic);
 	fflush(stdout);
 }
@@ -72,18 +84,20 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 
 int main(int argc, char *argv[])
 {
-	const char *host = "127.0.0.1", *id = NULL;
+	const char *host = "127.0.0.1", *id = NULL, *user = NULL, *password = NULL;
 	int port = 1883, opt;
-	while((opt = getopt(argc, argv, "h:p:i:")) != -1){
+	while((opt = getopt(argc, argv, "h:p:i:u:P:")) != -1){
 		switch(opt){
 			case 'h': host = optarg; break;
 			case 'p': port = atoi(optarg); break;
 			case 'i': id = optarg; break;
+			case 'u': user = optarg; break;
+			case 'P': password = optarg; break;
 			default: return 2;
 		}
 	}
 	if(optind != argc - 1){
-		fprintf(stderr, "usage: responder [-h host] [-p port] [-i client-id] AREA\n");
+		fprintf(stderr, "usage: responder [-h host] [-p port] [-i client-id] [-u user] [-P password] AREA\n");
 		return 2;
 	}
 	snprintf(topic, sizeof(topic), "req/%s", argv[optind]);
@@ -95,7 +109,9 @@ int main(int argc, char *argv[])
 	/* Replies are small: without this each waits ~40 ms for a delayed ACK. */
 	mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	mosquitto_connect_v5_callback_set(mosq, on_connect);
+	mosquitto_subscribe_v5_callback_set(mosq, on_subscribe);
 	mosquitto_message_v5_callback_set(mosq, on_message);
+	if(user) mosquitto_username_pw_set(mosq, user, password);
 	int rc = mosquitto_connect_bind_v5(mosq, host, port, 30, NULL, NULL);
 	if(rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_forever(mosq, -1, 1);
 	if(rc) fprintf(stderr, "responder: %s\n", mosquitto_strerror(rc));

@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(gcc pkg-config meson ninja-build check
-          mosquitto mosquitto-clients mosquitto-dev libmosquitto-dev libcjson-dev)
+          mosquitto mosquitto-clients mosquitto-dev libmosquitto-dev libcjson-dev
+          python3 python3-paho-mqtt nodejs node-mqtt
+          build-essential dpkg-dev debhelper)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
