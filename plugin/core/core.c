@@ -8,10 +8,6 @@
 
 #include "internal.h"
 
-/* How much deadline work one tick may do: a mass expiry is spread over
- * ticks so that the broker loop is never held long. Each expiry also costs
- * the broker a publish at the top of its next loop, about as much again. */
-#define RCPT_EXPIRIES_PER_TICK 2000
 #define RCPT_EXPIRY_BUDGET_MS 2
 #define RCPT_EXPIRY_CLOCK_EVERY 32
 

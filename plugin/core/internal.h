@@ -302,11 +302,16 @@ struct rcpt_persist {
 	uint32_t writing_gen;        /* ... of the one being written; 0: none */
 	int journal_fd;              /* journal of the snapshot on disk, or -1 */
 	int journal_next_fd;         /* journal of the snapshot being written, or -1 */
-	struct rcpt_writer *writer;  /* the thread writing a snapshot, or NULL */
+	struct rcpt_writer *writer;  /* the snapshot being built or written, or NULL */
+	uint32_t build_slice;        /* records a tick may add to it */
 };
 
 void rcpt_persist__init(struct rcpt_core *core);
 void rcpt_persist__ended(struct rcpt_core *core, const struct rcpt_pending *p);
+/* True while a snapshot is being built, a slice per tick. */
+bool rcpt_persist__building(const struct rcpt_core *core);
+/* A request is going away while a snapshot is being built. */
+void rcpt_persist__forget(struct rcpt_core *core, const struct rcpt_pending *p);
 void rcpt_persist__tick(struct rcpt_core *core, uint64_t now);
 void rcpt_persist__free(struct rcpt_core *core);
 /* Saves synchronously (at shutdown). */
@@ -315,6 +320,12 @@ void rcpt_persist__save_now(struct rcpt_core *core);
 /* ---- core.c ---- */
 
 #define RCPT_LATENCY_WINDOW 1024
+
+/* How many deadlines one tick may expire: a mass expiry is spread over
+ * ticks so that the broker loop is never held long. Each expiry costs the
+ * broker a receipt to deliver at the top of its next loop (~15 us seen),
+ * far more than the expiry itself, so this bounds the stall to ~6 ms. */
+#define RCPT_EXPIRIES_PER_TICK 400
 
 struct rcpt_unsettled_list {
 	struct rcpt_unsettled *items;

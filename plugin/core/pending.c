@@ -142,6 +142,7 @@ bool rcpt_pending__drop_delivery(struct rcpt_core *core, struct rcpt_delivery *d
 void rcpt_pending__destroy(struct rcpt_core *core, struct rcpt_pending *p)
 {
 	rcpt_delivery__untrack(core, p);
+	if(core->persist.writer) rcpt_persist__forget(core, p);
 	rcpt_htable__remove(&core->pending, &p->node);
 	rcpt_heap__remove(&core->deadlines, p);
 

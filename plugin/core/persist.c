@@ -2,9 +2,13 @@
  * The state file: pending requests survive a broker restart.
  *
  * A snapshot of the whole table is built on the broker's thread (memory
- * only, no system calls) every save_interval while the table changed, and
- * written, fsynced and renamed into place by a writer thread: the broker
- * loop never waits for the disk. Between snapshots, every request that ends
+ * only, no system calls) every save_interval while the table changed, a
+ * slice of records per tick so that no loop iteration waits long, and then
+ * checksummed, written, fsynced and renamed into place by a writer thread:
+ * the broker loop never waits for the disk. The build walks the requests
+ * oldest first up to the newest one when it began; one that ends after it
+ * was added is recorded in the new snapshot's journal, one that ends before
+ * is simply never added. Between snapshots, every request that ends
  * after being saved is appended to a journal with one write() before its
  * receipt can leave the broker, so a restart after a kill never revives an
  * answered request. New requests since the last snapshot are what a kill
@@ -24,8 +28,17 @@
 #include "internal.h"
 #include "state_format.h"
 
+/* Records a tick may add to a snapshot being built, and for how long. */
+#define BUILD_RECORDS_PER_TICK 20000
+#define BUILD_BUDGET_MS 3
+#define BUILD_CLOCK_EVERY 256
+
 struct rcpt_writer {
 	pthread_t thread;
+	bool started;                 /* the snapshot is complete and the thread runs */
+	struct rcpt_pending *cursor;  /* the next request to add, while building */
+	struct rcpt_pending *last;    /* the newest request when the build began */
+	struct rcpt_state_record *rec;
 	struct rcpt_buf snapshot;
 	const struct rcpt_persist *paths;
 	atomic_bool done;
@@ -154,6 +167,39 @@ static bool persistent(const struct rcpt_client *c)
 	return c->session != RCPT_SESSION_ONLINE_CLEAN;
 }
 
+static void add_record(struct rcpt_buf *b, struct rcpt_state_record *rec, const struct rcpt_pending *p,
+		uint64_t now, uint64_t wall)
+{
+	rec->created_wall_ms = wall - rcpt_pending__age_ms(p, now);
+	rec->deadline_wall_ms = p->deadline_ms > now ? wall + (p->deadline_ms - now) : wall;
+	rec->qos = p->qos;
+	rec->broker_correlation = p->broker_correlation;
+	rec->requester_persistent = persistent(p->requester);
+	rec->open_return = p->open_return;
+	rec->return_topic = (struct rcpt_state_str){p->key, p->topic_len};
+	rec->correlation = (struct rcpt_state_str){rcpt_pending__correlation(p), p->correlation_len};
+	rec->requester = (struct rcpt_state_str){p->requester->id, (uint16_t)strlen(p->requester->id)};
+	rec->area = (struct rcpt_state_str){p->area->name, (uint16_t)strlen(p->area->name)};
+	rec->delivery_count = 0;
+	for(const struct rcpt_delivery *d = &p->first; d; d = d->next_of_pending){
+		if(d->client == NULL || rec->delivery_count == RCPT_STATE_MAX_DELIVERIES) continue;
+		rec->deliveries[rec->delivery_count++] = (struct rcpt_state_delivery){
+			.client_id = {d->client->id, (uint16_t)strlen(d->client->id)},
+			.persistent = persistent(d->client),
+		};
+	}
+	rcpt_state__add(b, rec);
+}
+
+/* Starts a snapshot: header, and room for all of it up front (growing a
+ * buffer of megabytes by doubling copies it again and again). */
+static void begin_snapshot(struct rcpt_core *core, struct rcpt_buf *b, uint64_t generation)
+{
+	rcpt_buf__reserve(b, 64 + (size_t)core->stats.pending * 112);
+	rcpt_state__begin(b, generation, rcpt_core__wall(core));
+}
+
+/* The whole table at once, for the save at shutdown. */
 static void build_snapshot(struct rcpt_core *core, struct rcpt_buf *b, uint64_t generation, uint64_t *count)
 {
 	uint64_t now = rcpt_core__now(core), wall = rcpt_core__wall(core);
@@ -162,31 +208,10 @@ static void build_snapshot(struct rcpt_core *core, struct rcpt_buf *b, uint64_t 
 		b->failed = true;
 		return;
 	}
-	/* One allocation up front: growing a buffer of megabytes by doubling
-	 * copies it again and again on the broker's thread. */
-	rcpt_buf__reserve(b, 64 + (size_t)core->stats.pending * 112);
-	rcpt_state__begin(b, generation, wall);
+	begin_snapshot(core, b, generation);
 	*count = 0;
 	for(struct rcpt_pending *p = core->all.oldest; p; p = p->of_all.next){
-		rec->created_wall_ms = wall - rcpt_pending__age_ms(p, now);
-		rec->deadline_wall_ms = p->deadline_ms > now ? wall + (p->deadline_ms - now) : wall;
-		rec->qos = p->qos;
-		rec->broker_correlation = p->broker_correlation;
-		rec->requester_persistent = persistent(p->requester);
-		rec->open_return = p->open_return;
-		rec->return_topic = (struct rcpt_state_str){p->key, p->topic_len};
-		rec->correlation = (struct rcpt_state_str){rcpt_pending__correlation(p), p->correlation_len};
-		rec->requester = (struct rcpt_state_str){p->requester->id, (uint16_t)strlen(p->requester->id)};
-		rec->area = (struct rcpt_state_str){p->area->name, (uint16_t)strlen(p->area->name)};
-		rec->delivery_count = 0;
-		for(const struct rcpt_delivery *d = &p->first; d; d = d->next_of_pending){
-			if(d->client == NULL || rec->delivery_count == RCPT_STATE_MAX_DELIVERIES) continue;
-			rec->deliveries[rec->delivery_count++] = (struct rcpt_state_delivery){
-				.client_id = {d->client->id, (uint16_t)strlen(d->client->id)},
-				.persistent = persistent(d->client),
-			};
-		}
-		rcpt_state__add(b, rec);
+		add_record(b, rec, p, now, wall);
 		p->saved_gen = gen32(generation);
 		(*count)++;
 	}
@@ -211,6 +236,25 @@ static void report_success(struct rcpt_core *core, uint64_t records)
 	core->persist.failing = false;
 }
 
+static void free_writer(struct rcpt_writer *w)
+{
+	rcpt_buf__free(&w->snapshot);
+	free(w->rec);
+	free(w);
+}
+
+/* Drops a snapshot that will not be written, and its journal. */
+static void abandon_writer(struct rcpt_core *core)
+{
+	struct rcpt_persist *ps = &core->persist;
+	if(ps->journal_next_fd >= 0) close(ps->journal_next_fd);
+	unlink(ps->journal_next_path);
+	ps->journal_next_fd = -1;
+	ps->writing_gen = 0;
+	free_writer(ps->writer);
+	ps->writer = NULL;
+}
+
 static void finish_writer(struct rcpt_core *core)
 {
 	struct rcpt_persist *ps = &core->persist;
@@ -220,19 +264,70 @@ static void finish_writer(struct rcpt_core *core)
 		if(ps->journal_fd >= 0) close(ps->journal_fd);
 		ps->journal_fd = ps->journal_next_fd;
 		ps->disk_gen = ps->writing_gen;
+		ps->journal_next_fd = -1;
+		ps->writing_gen = 0;
 		report_success(core, w->records);
+		free_writer(w);
+		ps->writer = NULL;
 	}else{
-		if(ps->journal_next_fd >= 0) close(ps->journal_next_fd);
-		unlink(ps->journal_next_path);
 		report_failure(core, w->failed_step, w->error);
 		/* Try again at the next interval, even if nothing changes. */
 		ps->dirty = true;
+		abandon_writer(core);
 	}
-	ps->journal_next_fd = -1;
-	ps->writing_gen = 0;
-	rcpt_buf__free(&w->snapshot);
-	free(w);
-	ps->writer = NULL;
+}
+
+static void start_writer_thread(struct rcpt_core *core)
+{
+	struct rcpt_persist *ps = &core->persist;
+	struct rcpt_writer *w = ps->writer;
+	atomic_init(&w->done, false);
+	if(pthread_create(&w->thread, NULL, writer_main, w)){
+		report_failure(core, "starting the writer thread", EAGAIN);
+		ps->dirty = true;
+		abandon_writer(core);
+		return;
+	}
+	w->started = true;
+}
+
+/* Adds the next slice of records; hands the snapshot to the writer thread
+ * once the newest request of the build's start is in. */
+static void build_step(struct rcpt_core *core)
+{
+	struct rcpt_persist *ps = &core->persist;
+	struct rcpt_writer *w = ps->writer;
+	uint64_t now = rcpt_core__now(core), wall = rcpt_core__wall(core);
+	for(uint32_t i = 0; w->cursor && i < ps->build_slice; i++){
+		if(i > 0 && i % BUILD_CLOCK_EVERY == 0 && rcpt_core__now(core) - now >= BUILD_BUDGET_MS) return;
+		struct rcpt_pending *p = w->cursor;
+		add_record(&w->snapshot, w->rec, p, now, wall);
+		p->saved_gen = ps->writing_gen;
+		w->records++;
+		w->cursor = p == w->last ? NULL : p->of_all.next;
+	}
+	if(w->cursor) return;
+	if(w->snapshot.failed){
+		report_failure(core, "building the snapshot", ENOMEM);
+		ps->dirty = true;
+		abandon_writer(core);
+		return;
+	}
+	start_writer_thread(core);
+}
+
+bool rcpt_persist__building(const struct rcpt_core *core)
+{
+	return core->persist.writer && !core->persist.writer->started;
+}
+
+void rcpt_persist__forget(struct rcpt_core *core, const struct rcpt_pending *p)
+{
+	struct rcpt_writer *w = core->persist.writer;
+	if(w == NULL || w->started) return;
+	/* Everything before the cursor is in; what follows `last` never will. */
+	if(p == w->cursor) w->cursor = p == w->last ? NULL : p->of_all.next;
+	if(p == w->last) w->last = p->of_all.prev;
 }
 
 static void start_save(struct rcpt_core *core)
@@ -242,42 +337,38 @@ static void start_save(struct rcpt_core *core)
 	uint64_t generation = wall > ps->generation ? wall : ps->generation + 1;
 
 	struct rcpt_writer *w = calloc(1, sizeof(*w));
-	if(w == NULL) return;
-	w->paths = ps;
-	build_snapshot(core, &w->snapshot, generation, &w->records);
-	if(w->snapshot.failed){
-		rcpt_buf__free(&w->snapshot);
-		free(w);
+	if(w) w->rec = malloc(sizeof(*w->rec));
+	if(w == NULL || w->rec == NULL){
+		if(w) free(w);
 		report_failure(core, "building the snapshot", ENOMEM);
 		return;
 	}
+	w->paths = ps;
 	int jfd = open_journal(ps->journal_next_path, generation);
 	if(jfd < 0){
 		report_failure(core, "creating the journal", errno ? errno : EIO);
-		rcpt_buf__free(&w->snapshot);
-		free(w);
+		free_writer(w);
 		return;
 	}
-	atomic_init(&w->done, false);
-	if(pthread_create(&w->thread, NULL, writer_main, w)){
-		close(jfd);
-		unlink(ps->journal_next_path);
-		report_failure(core, "starting the writer thread", EAGAIN);
-		rcpt_buf__free(&w->snapshot);
-		free(w);
-		return;
-	}
+	begin_snapshot(core, &w->snapshot, generation);
+	w->cursor = core->all.oldest;
+	w->last = core->all.newest;
 	ps->generation = generation;
 	ps->writing_gen = gen32(generation);
 	ps->journal_next_fd = jfd;
 	ps->writer = w;
 	ps->dirty = false;
+	build_step(core);
 }
 
 void rcpt_persist__tick(struct rcpt_core *core, uint64_t now)
 {
 	struct rcpt_persist *ps = &core->persist;
 	if(ps->path == NULL) return;
+	if(ps->writer && !ps->writer->started){
+		build_step(core);
+		return;
+	}
 	if(ps->writer && atomic_load(&ps->writer->done)) finish_writer(core);
 	if(ps->writer || !ps->dirty || now < ps->next_save_ms) return;
 	ps->next_save_ms = now + ps->save_interval_ms;
@@ -548,6 +639,7 @@ void rcpt_persist__init(struct rcpt_core *core)
 		return;
 	}
 	ps->save_interval_ms = core->cfg.save_interval_s * 1000u;
+	ps->build_slice = BUILD_RECORDS_PER_TICK;
 
 	/* Say at start, not at the first save, that the broker's user cannot
 	 * write there. */
@@ -568,7 +660,8 @@ void rcpt_persist__save_now(struct rcpt_core *core)
 {
 	struct rcpt_persist *ps = &core->persist;
 	if(ps->path == NULL) return;
-	if(ps->writer) finish_writer(core);
+	if(ps->writer && ps->writer->started) finish_writer(core);
+	if(ps->writer) abandon_writer(core);
 	struct rcpt_buf b = {0};
 	uint64_t count = 0;
 	uint64_t wall = rcpt_core__wall(core);
@@ -598,7 +691,8 @@ void rcpt_persist__save_now(struct rcpt_core *core)
 void rcpt_persist__free(struct rcpt_core *core)
 {
 	struct rcpt_persist *ps = &core->persist;
-	if(ps->writer) finish_writer(core);
+	if(ps->writer && ps->writer->started) finish_writer(core);
+	if(ps->writer) abandon_writer(core);
 	if(ps->journal_fd >= 0) close(ps->journal_fd);
 	if(ps->journal_next_fd >= 0) close(ps->journal_next_fd);
 	ps->journal_fd = ps->journal_next_fd = -1;

@@ -313,7 +313,7 @@ END_TEST
 
 START_TEST(test_mass_expiry)
 {
-	enum { N = 5000, PER_TICK = 2000 };
+	enum { PER_TICK = RCPT_EXPIRIES_PER_TICK, N = 2 * PER_TICK + PER_TICK / 2 };
 	for(unsigned i = 0; i < N; i++){
 		char corr[16];
 		snprintf(corr, sizeof(corr), "m%u", i);

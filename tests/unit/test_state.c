@@ -709,6 +709,45 @@ START_TEST(test_kill_after_periodic_save)
 }
 END_TEST
 
+/* A snapshot built a few records a tick while requests end and begin:
+ * those that ended after the build began are never revived, whether it had
+ * added them yet or not (the one it was about to add and the newest it
+ * meant to reach included); those pending throughout come back; those
+ * begun during the build are not in it. */
+START_TEST(test_snapshot_built_over_ticks)
+{
+	core = core_on(state_path);
+	core->persist.build_slice = 3;
+	char corr[16];
+	for(int i = 0; i < 12; i++){
+		snprintf(corr, sizeof(corr), "c%d", i);
+		request("P", false, corr, NULL, "R", false, 0);
+	}
+	periodic_save_begins();
+	ck_assert(rcpt_persist__building(core));
+	static const char *const ended[] = {"c1", "c3", "c11", "c7"};
+	for(size_t i = 0; i < 4; i++){
+		ck_assert_int_eq(answer("R", false, "P", str_bytes(ended[i])).action, RCPT_RECEIPT);
+	}
+	request("P", false, "c20", NULL, "R", false, 0);
+	tick_until_writer_reaped();
+	restart_after_kill();
+
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), 0);
+	assert_pending(8);
+	for(size_t i = 0; i < 4; i++){
+		ck_assert_int_eq(answer("R", false, "P", str_bytes(ended[i])).action, RCPT_REFUSE);
+	}
+	ck_assert_int_eq(answer("R", false, "P", str_bytes("c20")).action, RCPT_REFUSE);
+	static const char *const kept[] = {"c0", "c2", "c4", "c5", "c6", "c8", "c9", "c10"};
+	for(size_t i = 0; i < 8; i++){
+		ck_assert_int_eq(answer("R", false, "P", str_bytes(kept[i])).action, RCPT_RECEIPT);
+	}
+	assert_pending(0);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+}
+END_TEST
+
 /* Two kills in a row: the journal adopted at the first restart keeps
  * counting, so an answer before the second kill is not revived either. */
 START_TEST(test_kill_twice)
@@ -928,6 +967,7 @@ Suite *state_suite(void)
 	tcase_add_test(tc, test_restart_deadline_passed_while_down);
 	tcase_add_loop_test(tc, test_kill_after_periodic_save, 0, 2);
 	tcase_add_test(tc, test_kill_twice);
+	tcase_add_test(tc, test_snapshot_built_over_ticks);
 	tcase_add_loop_test(tc, test_damaged_file_set_aside, 0, DAMAGE_COUNT);
 	/* The read-only directory only where permissions apply. */
 	tcase_add_loop_test(tc, test_unwritable_state_file_reported_at_start, 0, geteuid() == 0 ? 2 : 3);
