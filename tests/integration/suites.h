@@ -11,5 +11,6 @@ Suite *sessions_suite(void);
 Suite *control_suite(void);
 Suite *cli_suite(void);
 Suite *persistence_suite(void);
+Suite *bad_input_suite(void);
 
 #endif
