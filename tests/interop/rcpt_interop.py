@@ -115,8 +115,13 @@ class Broker:
         with open(self.conf_path, 'w') as f:
             f.write(conf)
         log = open(self.log_path, 'ab')
+        # A plugin built with sanitizers needs their runtime loaded first into
+        # a broker that was not (scripts/sanitize.sh sets this).
+        env = dict(os.environ)
+        if env.get('RCPT_BROKER_PRELOAD'):
+            env['LD_PRELOAD'] = env['RCPT_BROKER_PRELOAD']
         self.proc = subprocess.Popen([MOSQUITTO, '-c', self.conf_path], stdout=log, stderr=log,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, env=env)
         log.close()
         deadline = time.monotonic() + START_TIMEOUT_S
         while not port_accepts(self.port):
@@ -147,6 +152,10 @@ class Broker:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        # Under sanitizers the broker's stderr is its log: a report there,
+        # a leak at exit included, is a failure.
+        if 'Sanitizer' in self.log():
+            raise CheckFailed('the broker log has a sanitizer report:\n%s' % self.log())
 
     def cleanup(self):
         self.stop()
@@ -428,6 +437,9 @@ class Fixture:
         return thing
 
     def close(self):
+        """Stops everything; returns the first failure a broker reported as
+        it stopped (a sanitizer report), or None."""
+        failure = None
         for thing in reversed(self.things):
             try:
                 if isinstance(thing, Broker):
@@ -438,8 +450,11 @@ class Fixture:
                     thing.close()
                 else:
                     thing()
+            except CheckFailed as e:
+                failure = failure or e
             except Exception:
                 pass
+        return failure
 
 
 def main(tests):
@@ -453,6 +468,9 @@ def main(tests):
         start = time.monotonic()
         try:
             t(fx)
+            failure = fx.close()
+            if failure:
+                raise failure
             print('%s: Passed (%.2f s)' % (t.__name__, time.monotonic() - start), flush=True)
         except CheckFailed as e:
             failures += 1
