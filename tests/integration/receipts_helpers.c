@@ -97,3 +97,21 @@ void answer_gets_ok(struct client *resp, const struct msg *request, struct clien
 	expect_receipt(req, return_topic, "answer", RECEIPTS_STATUS_OK, NULL, corr, 1);
 	ck_assert(client_quiet(req, RCPT_QUIET_MS));
 }
+
+struct msg *request_reaches(struct client *req, const char *topic, const char *payload,
+		const struct props_spec *props, int qos, struct client *resp, const char *delivered_on)
+{
+	ck_assert_int_eq(client_publish_str(req, topic, payload, qos, false, props), 0);
+	struct msg *m = expect_request(resp, delivered_on, payload, client_id(req));
+	ck_assert_int_eq(m->qos, qos);
+	return m;
+}
+
+void request_round_trip(struct client *req, const char *topic, const struct props_spec *props,
+		struct client *resp, const char *delivered_on, const char *return_topic, const char *corr)
+{
+	struct msg *request = request_reaches(req, topic, "question", props, 1, resp, delivered_on);
+	assert_correlation(request, corr);
+	answer_gets_ok(resp, request, req, return_topic, corr);
+	msg_free(request);
+}

@@ -65,4 +65,16 @@ void expect_receipt(struct client *c, const char *topic, const char *payload, co
 void answer_gets_ok(struct client *resp, const struct msg *request, struct client *req,
 		const char *return_topic, const char *corr);
 
+/* Publishes a request at qos (acknowledged with 0) and returns it as resp
+ * received it on delivered_on: the payload and QoS unchanged, exactly one
+ * `requester` naming the sender. Caller frees. */
+struct msg *request_reaches(struct client *req, const char *topic, const char *payload,
+		const struct props_spec *props, int qos, struct client *resp, const char *delivered_on);
+
+/* A whole QoS 1 round trip: the request reaches resp on delivered_on with
+ * correlation corr (NULL: none), resp answers, and req gets exactly that
+ * answer as `ok` on return_topic, then nothing within RCPT_QUIET_MS. */
+void request_round_trip(struct client *req, const char *topic, const struct props_spec *props,
+		struct client *resp, const char *delivered_on, const char *return_topic, const char *corr);
+
 #endif

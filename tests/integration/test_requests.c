@@ -58,28 +58,6 @@ static struct client *requester(const char *id)
 	return requester_at(&broker, id, true, 2);
 }
 
-/* Publishes a request and returns it as the responder received it: the
- * payload and QoS unchanged, exactly one `requester` naming the sender. */
-static struct msg *send_request(struct client *req, const char *topic, const struct props_spec *props,
-		int qos, struct client *resp, const char *delivered_on)
-{
-	ck_assert_int_eq(client_publish_str(req, topic, "question", qos, false, props), 0);
-	struct msg *m = expect_request(resp, delivered_on, "question", client_id(req));
-	ck_assert_int_eq(m->qos, qos);
-	return m;
-}
-
-/* The whole round trip of a request that a responder on delivered_on
- * receives with correlation corr and answers. */
-static void round_trip(struct client *req, const char *topic, const struct props_spec *props,
-		struct client *resp, const char *delivered_on, const char *return_topic, const char *corr)
-{
-	struct msg *request = send_request(req, topic, props, 1, resp, delivered_on);
-	assert_correlation(request, corr);
-	answer_gets_ok(resp, request, req, return_topic, corr);
-	msg_free(request);
-}
-
 /* The two ends of most tests here: responder resp-<id> on req/A,
  * requester req-<id>, and the request as the responder received it. */
 struct routed {
@@ -93,7 +71,7 @@ static struct routed route(const char *id, const char *topic, const struct props
 	snprintf(resp_id, sizeof(resp_id), "resp-%s", id);
 	snprintf(req_id, sizeof(req_id), "req-%s", id);
 	struct routed r = {.resp = responder(resp_id, "req/A"), .req = requester(req_id)};
-	r.request = send_request(r.req, topic, props, qos, r.resp, "req/A");
+	r.request = request_reaches(r.req, topic, "question", props, qos, r.resp, "req/A");
 	return r;
 }
 
@@ -132,7 +110,7 @@ static void check_area_topic(const char *topic)
 	struct client *req = requester("req-route");
 	struct props_spec props = {.response_topic = "ret/req-route/1", .correlation = "c-1", .correlation_len = 3};
 
-	round_trip(req, topic, &props, resp, topic, "ret/req-route/1", "c-1");
+	request_round_trip(req, topic, &props, resp, topic, "ret/req-route/1", "c-1");
 	ck_assert(client_quiet(resp, 0));
 	client_free(req);
 	client_free(resp);
@@ -158,7 +136,7 @@ START_TEST(subject_area_property_reroutes_to_the_area)
 	struct props_spec props = {.response_topic = "ret/req-sa/1", .correlation = "c-sa", .correlation_len = 4,
 		USER_PROPS({RECEIPTS_PROP_SUBJECT_AREA, "A"}, {"keep", "me"})};
 
-	struct msg *request = send_request(req, "devices/42/config", &props, 1, resp, "req/A");
+	struct msg *request = request_reaches(req, "devices/42/config", "question", &props, 1, resp, "req/A");
 	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_ORIGINAL_TOPIC), 1);
 	ck_assert_str_eq(msg_user(request, RECEIPTS_PROP_ORIGINAL_TOPIC), "devices/42/config");
 	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_SUBJECT_AREA), 0);
@@ -205,7 +183,7 @@ START_TEST(forged_broker_properties_are_replaced)
 				{RECEIPTS_PROP_REASON, "forged"}, {RECEIPTS_PROP_ORIGINAL_TOPIC, "elsewhere"},
 				{RECEIPTS_PROP_REQUESTER, "eve"})};
 
-	/* send_request asserts exactly one `requester`, the true id. */
+	/* request_reaches asserts exactly one `requester`, the true id. */
 	struct routed r = route("fg", "req/A", &props, 1);
 	ck_assert_int_eq(msg_user_count(r.request, RECEIPTS_PROP_RECEIPT), 0);
 	ck_assert_int_eq(msg_user_count(r.request, RECEIPTS_PROP_REASON), 0);
@@ -238,7 +216,7 @@ static void check_timeout(int qos, const char *timeout_ms, int expect_ms)
 		USER_PROPS({RECEIPTS_PROP_TIMEOUT_MS, timeout_ms})};
 
 	int64_t sent = harness_now_ms();
-	struct msg *request = send_request(req, "req/T", &props, qos, resp, "req/T");
+	struct msg *request = request_reaches(req, "req/T", "question", &props, qos, resp, "req/T");
 	struct msg *receipt = expect_on(req, "ret/req-to/1");
 	int64_t elapsed = harness_now_ms() - sent;
 	assert_broker_receipt(receipt, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE, "c-to", qos);
@@ -336,7 +314,7 @@ START_TEST(only_responder_dropped_gives_responder_gone)
 	struct client *resp = responder("resp-rg", "req/G");
 	struct client *req = requester("req-rg");
 
-	msg_free(send_request(req, "req/G", &gone_props, 1, resp, "req/G"));
+	msg_free(request_reaches(req, "req/G", "question", &gone_props, 1, resp, "req/G"));
 	ck_assert_int_eq(client_drop(resp), 0);
 	expect_responder_gone(req, "ret/req-rg/1", "c-rg");
 	client_free(req);
@@ -350,7 +328,7 @@ START_TEST(responder_gone_only_after_every_responder_left)
 	struct client *resp2 = responder("resp-rg2", "req/G");
 	struct client *req = requester("req-rg");
 
-	msg_free(send_request(req, "req/G", &gone_props, 1, resp1, "req/G"));
+	msg_free(request_reaches(req, "req/G", "question", &gone_props, 1, resp1, "req/G"));
 	struct msg *copy = expect_on(resp2, "req/G");
 	msg_free(copy);
 	ck_assert_int_eq(client_drop(resp1), 0);
@@ -596,7 +574,7 @@ START_TEST(refused_request)
 	struct msg *prior[2];
 	for(int i = 0; i < rf->prior_count; i++){
 		struct props_spec props = pending_props(rf->response_topic, rf->prior_corr[i]);
-		prior[i] = send_request(req, "req/A", &props, 1, resp, "req/A");
+		prior[i] = request_reaches(req, "req/A", "question", &props, 1, resp, "req/A");
 	}
 
 	struct props_spec props = {.response_topic = rf->response_topic,
@@ -623,7 +601,7 @@ START_TEST(refused_request)
 	/* The broker keeps serving the same connection. */
 	ck_assert(client_is_connected(req));
 	struct props_spec fine = pending_props(rf->ok_topic ? rf->ok_topic : ok_topic, "fine");
-	round_trip(req, "req/A", &fine, resp, "req/A", fine.response_topic, "fine");
+	request_round_trip(req, "req/A", &fine, resp, "req/A", fine.response_topic, "fine");
 	ck_assert(client_quiet(resp, 0));
 
 	client_free(req);
@@ -643,8 +621,8 @@ START_TEST(request_by_topic_alias_is_tracked)
 	struct props_spec second = first;
 	second.correlation = "c-a2";
 
-	round_trip(req, "req/A", &first, resp, "req/A", "ret/req-al/1", "c-a1");
-	round_trip(req, NULL, &second, resp, "req/A", "ret/req-al/1", "c-a2");
+	request_round_trip(req, "req/A", &first, resp, "req/A", "ret/req-al/1", "c-a1");
+	request_round_trip(req, NULL, &second, resp, "req/A", "ret/req-al/1", "c-a2");
 	ck_assert(client_quiet(resp, 0));
 	client_free(req);
 	client_free(resp);
@@ -659,7 +637,7 @@ START_TEST(open_return_topic_answer_gets_ok)
 	struct client *req = responder("req-op", "replies/req-op");
 	struct props_spec props = {.response_topic = "replies/req-op", .correlation = "c-op", .correlation_len = 4};
 
-	round_trip(req, "req/A", &props, resp, "req/A", "replies/req-op", "c-op");
+	request_round_trip(req, "req/A", &props, resp, "req/A", "replies/req-op", "c-op");
 	client_free(req);
 	client_free(resp);
 }
@@ -672,7 +650,7 @@ START_TEST(open_return_topic_plain_publish_is_ordinary)
 	struct client *other = client_connect(&broker, "other-op", true);
 	struct props_spec props = {.response_topic = "replies/req-op", .correlation = "c-op", .correlation_len = 4};
 
-	struct msg *request = send_request(req, "req/A", &props, 1, resp, "req/A");
+	struct msg *request = request_reaches(req, "req/A", "question", &props, 1, resp, "req/A");
 	/* While the request is pending, traffic without correlation on its
 	 * open return topic passes untouched. */
 	ck_assert_int_eq(client_publish_str(other, "replies/req-op", "chatter", 1, false, NULL), 0);
