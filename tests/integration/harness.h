@@ -125,7 +125,8 @@ struct user_pair {
 
 /* Properties of one PUBLISH. Zero-initialise and set what the test needs. */
 struct props_spec {
-	const char *response_topic;      /* NULL: absent */
+	const char *response_topic;      /* NULL: absent; never "": libmosquitto 2.0.11 crashes
+	                                  * copying an empty string property (send it raw) */
 	const void *correlation;         /* NULL: absent; non-NULL with len 0: empty */
 	uint16_t correlation_len;
 	const struct user_pair *user;    /* in order; names may repeat */
