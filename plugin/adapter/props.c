@@ -51,22 +51,76 @@ static bool receipt_property(const char *name)
 	return !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON);
 }
 
+/* Mosquitto 2.0's own layout of a property node (lib/property_mosq.h).
+ * Reading values in place saves a copy per value on every request and
+ * receipt; rcpt_props__init checks the layout against the API first. */
+struct mirror_string {
+	char *v;
+	uint16_t len;
+};
+
+struct mirror_property {
+	struct mirror_property *next;
+	union {
+		uint8_t i8;
+		uint16_t i16;
+		uint32_t i32;
+		uint32_t varint;
+		struct mirror_string bin;
+		struct mirror_string s;
+	} value;
+	struct mirror_string name;
+	int32_t identifier;
+	bool client_generated;
+};
+
 static bool edit_in_place;
+static bool read_in_place;
+
+/* Does the mirror read what the API reads, for each kind of value a
+ * PUBLISH carries? Values live in NUL-terminated buffers (the broker's
+ * packet reader and add functions both allocate len + 1). */
+static bool mirror_matches(const mosquitto_property *list)
+{
+	const struct mirror_property *m = (const void *)list;
+	for(const mosquitto_property *p = list; p; p = mosquitto_property_next(p), m = m->next){
+		int id = mosquitto_property_identifier(p);
+		if(m == NULL || m != (const void *)p || m->identifier != id) return false;
+		char *name = NULL, *value = NULL;
+		void *bin = NULL;
+		uint16_t len = 0;
+		bool same = false;
+		if(id == MQTT_PROP_USER_PROPERTY && mosquitto_property_read_string_pair(p, id, &name, &value, false)){
+			same = m->name.v && m->value.s.v && !strcmp(m->name.v, name) && !strcmp(m->value.s.v, value)
+				&& m->name.len == strlen(name) && m->value.s.len == strlen(value);
+		}else if(id == MQTT_PROP_RESPONSE_TOPIC && mosquitto_property_read_string(p, id, &value, false)){
+			same = m->value.s.v && !strcmp(m->value.s.v, value) && m->value.s.len == strlen(value);
+		}else if(id == MQTT_PROP_CORRELATION_DATA && mosquitto_property_read_binary(p, id, &bin, &len, false)){
+			same = m->value.bin.v && m->value.bin.len == len && !memcmp(m->value.bin.v, bin, len);
+		}
+		free(name);
+		free(value);
+		free(bin);
+		if(!same) return false;
+	}
+	return m == NULL;
+}
 
 bool rcpt_props__init(void)
 {
 	mosquitto_property *list = NULL;
-	edit_in_place = false;
-	if(mosquitto_property_add_string_pair(&list, MQTT_PROP_USER_PROPERTY, "a", "1") == MOSQ_ERR_SUCCESS
-			&& mosquitto_property_add_binary(&list, MQTT_PROP_CORRELATION_DATA, "x", 1) == MOSQ_ERR_SUCCESS){
+	edit_in_place = read_in_place = false;
+	if(mosquitto_property_add_string_pair(&list, MQTT_PROP_USER_PROPERTY, "subject", "area-1") == MOSQ_ERR_SUCCESS
+			&& mosquitto_property_add_binary(&list, MQTT_PROP_CORRELATION_DATA, "\x00xyz", 4) == MOSQ_ERR_SUCCESS
+			&& mosquitto_property_add_string(&list, MQTT_PROP_RESPONSE_TOPIC, "ret/c/1") == MOSQ_ERR_SUCCESS){
 		const mosquitto_property *second = mosquitto_property_next(list);
 		edit_in_place = second != NULL
 			&& *(mosquitto_property *const *)(const void *)list == second
-			&& *(mosquitto_property *const *)(const void *)second == NULL
-			&& mosquitto_property_next(second) == NULL;
+			&& *(mosquitto_property *const *)(const void *)second == mosquitto_property_next(second);
+		read_in_place = edit_in_place && mirror_matches(list);
 	}
 	mosquitto_property_free_all(&list);
-	return edit_in_place;
+	return read_in_place;
 }
 
 static mosquitto_property **link_of(mosquitto_property *node)
@@ -85,14 +139,62 @@ static void mark(struct rcpt_props_read *r, const mosquitto_property *p, enum rc
 	r->marked_count++;
 }
 
-/* Keeps the first value of a property the core counts. */
-static void keep_first(char **slot, unsigned *count, char *value)
+/* The broker keeps an empty string as a NULL pointer. */
+static const char *or_empty(const char *v)
 {
-	if((*count)++ == 0){
-		*slot = value;
-	}else{
-		free(value);
+	return v ? v : "";
+}
+
+/* A string or binary value of a node: borrowed from the node when its
+ * layout is known (read_in_place), else copied into *copy, which the
+ * caller frees. */
+static bool view_string(const mosquitto_property *p, int id, const char **out, char **copy)
+{
+	if(read_in_place){
+		*out = or_empty(((const struct mirror_property *)(const void *)p)->value.s.v);
+		return true;
 	}
+	if(!mosquitto_property_read_string(p, id, copy, false)) return false;
+	*out = *copy;
+	return true;
+}
+
+static bool view_binary(const mosquitto_property *p, const void **out, uint16_t *len, void **copy)
+{
+	if(read_in_place){
+		const struct mirror_property *m = (const void *)p;
+		*out = or_empty(m->value.bin.v);
+		*len = m->value.bin.len;
+		return true;
+	}
+	if(!mosquitto_property_read_binary(p, MQTT_PROP_CORRELATION_DATA, copy, len, false)) return false;
+	*out = *copy;
+	return true;
+}
+
+static bool view_pair(const mosquitto_property *p, const char **name, const char **value,
+		char **name_copy, char **value_copy)
+{
+	if(read_in_place){
+		const struct mirror_property *m = (const void *)p;
+		*name = or_empty(m->name.v);
+		*value = or_empty(m->value.s.v);
+		return true;
+	}
+	if(!mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, name_copy, value_copy, false)) return false;
+	*name = *name_copy;
+	*value = *value_copy;
+	return true;
+}
+
+/* The first value of a property the core counts; a copy, if any, is kept
+ * in *keep until rcpt_props__release. */
+static void take_first(const char **field, unsigned *count, const char *value, char **keep, char **copy)
+{
+	if((*count)++ > 0) return;
+	*field = value;
+	*keep = *copy;
+	*copy = NULL;
 }
 
 int rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg,
@@ -104,37 +206,32 @@ int rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg,
 		if(id == MQTT_PROP_RESPONSE_TOPIC){
 			mark(owned, p, RCPT_MARK_RESPONSE_TOPIC);
 			if(msg->has_response_topic) continue;
-			if(!mosquitto_property_read_string(p, id, &owned->response_topic, false)) goto nomem;
+			if(!view_string(p, id, &msg->response_topic, &owned->response_topic)) goto nomem;
 			msg->has_response_topic = true;
-			msg->response_topic = owned->response_topic;
 		}else if(id == MQTT_PROP_CORRELATION_DATA){
 			mark(owned, p, RCPT_MARK_CORRELATION);
 			if(msg->has_correlation) continue;
 			uint16_t len = 0;
-			if(!mosquitto_property_read_binary(p, id, &owned->correlation, &len, false)) goto nomem;
+			if(!view_binary(p, &msg->correlation.ptr, &len, &owned->correlation)) goto nomem;
 			msg->has_correlation = true;
-			msg->correlation.ptr = owned->correlation;
 			msg->correlation.len = len;
 		}else if(id == MQTT_PROP_USER_PROPERTY){
-			char *name = NULL, *value = NULL;
-			if(!mosquitto_property_read_string_pair(p, id, &name, &value, false)) goto nomem;
+			const char *name, *value;
+			char *name_copy = NULL, *value_copy = NULL;
+			if(!view_pair(p, &name, &value, &name_copy, &value_copy)) goto nomem;
 			if(request_property(name)) mark(owned, p, RCPT_MARK_REQUEST_PROPERTY);
 			if(receipt_property(name)) mark(owned, p, RCPT_MARK_RECEIPT_PROPERTY);
 			if(!strcmp(name, RECEIPTS_PROP_SUBJECT_AREA)){
-				keep_first(&owned->subject_area, &msg->subject_area_count, value);
+				take_first(&msg->subject_area, &msg->subject_area_count, value, &owned->subject_area, &value_copy);
 			}else if(!strcmp(name, RECEIPTS_PROP_RETURN_AREA)){
-				keep_first(&owned->return_area, &msg->return_area_count, value);
+				take_first(&msg->return_area, &msg->return_area_count, value, &owned->return_area, &value_copy);
 			}else if(!strcmp(name, RECEIPTS_PROP_TIMEOUT_MS)){
-				keep_first(&owned->timeout, &msg->timeout_count, value);
-			}else{
-				free(value);
+				take_first(&msg->timeout, &msg->timeout_count, value, &owned->timeout, &value_copy);
 			}
-			free(name);
+			free(name_copy);
+			free(value_copy);
 		}
 	}
-	msg->subject_area = owned->subject_area;
-	msg->return_area = owned->return_area;
-	msg->timeout = owned->timeout;
 	return RCPT_OK;
 nomem:
 	rcpt_props__release(owned);

@@ -18,8 +18,9 @@ struct rcpt_props_scan {
 
 void rcpt_props__scan(const mosquitto_property *list, struct rcpt_props_scan *out);
 
-/* Checks once, at start, that a list can be edited in place (see props.c).
- * Returns false when it cannot: lists are then rebuilt, which is slower. */
+/* Checks once, at start, that a list can be read and edited in place (see
+ * props.c). Returns false when it cannot: values are then copied and lists
+ * rebuilt, which is slower, with the same result. */
 bool rcpt_props__init(void);
 
 /* What an edit may take out of a list. */
@@ -32,8 +33,9 @@ enum rcpt_props_mark {
 
 #define RCPT_PROPS_MAX_MARKED 16
 
-/* Strings read from a list (free them with rcpt_props__release), and the
- * nodes an edit may have to take out. */
+/* Copies of values read from a list, where they could not be read in place
+ * (free them with rcpt_props__release), and the nodes an edit may have to
+ * take out. The values the core sees stay valid until the list is edited. */
 struct rcpt_props_read {
 	char *response_topic;
 	void *correlation;

@@ -1,5 +1,6 @@
 /* The intrusive hash table: FNV-1a, power-of-two sizing, growth, removal. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,12 +29,34 @@ static size_t walk_count(const struct rcpt_htable *t)
 	return n;
 }
 
-START_TEST(test_fnv1a)
+/* The same bytes give the same hash; a change of one byte, of the
+ * length (trailing NULs included) or of the seed gives another; and the
+ * low bits the table uses spread keys that differ only in a counter. */
+START_TEST(test_hash_bytes)
 {
-	/* Published FNV-1a 32-bit test vectors. */
-	ck_assert_uint_eq(rcpt_hash__bytes(RCPT_HASH_SEED, "", 0), 0x811c9dc5u);
-	ck_assert_uint_eq(rcpt_hash__bytes(RCPT_HASH_SEED, "a", 1), 0xe40c292cu);
-	ck_assert_uint_eq(rcpt_hash__bytes(RCPT_HASH_SEED, "foobar", 6), 0xbf9cf968u);
+	const char key[] = "ret/client-17/replies\0\0";
+	uint32_t h = rcpt_hash__bytes(RCPT_HASH_SEED, key, 21);
+	ck_assert_uint_eq(rcpt_hash__bytes(RCPT_HASH_SEED, key, 21), h);
+	ck_assert_uint_ne(rcpt_hash__bytes(RCPT_HASH_SEED + 1, key, 21), h);
+	ck_assert_uint_ne(rcpt_hash__bytes(RCPT_HASH_SEED, key, 22), h);
+	ck_assert_uint_ne(rcpt_hash__bytes(RCPT_HASH_SEED, key, 23), rcpt_hash__bytes(RCPT_HASH_SEED, key, 22));
+	char other[21];
+	for(size_t i = 0; i < sizeof(other); i++){
+		memcpy(other, key, sizeof(other));
+		other[i] ^= 1;
+		ck_assert_uint_ne(rcpt_hash__bytes(RCPT_HASH_SEED, other, sizeof(other)), h);
+	}
+	enum { KEYS = 4096, SLOTS = 1024 };
+	unsigned used[SLOTS] = {0};
+	for(unsigned i = 0; i < KEYS; i++){
+		char k[32];
+		int n = snprintf(k, sizeof(k), "ret/c/x%u", i);
+		used[rcpt_hash__bytes(RCPT_HASH_SEED, k, (size_t)n) % SLOTS]++;
+	}
+	unsigned worst = 0;
+	for(size_t i = 0; i < SLOTS; i++) if(used[i] > worst) worst = used[i];
+	/* 4 keys a slot on average; a poor spread would pile dozens up. */
+	ck_assert_uint_le(worst, 16);
 }
 END_TEST
 
@@ -127,7 +150,7 @@ Suite *hash_suite(void)
 {
 	Suite *s = suite_create("hash");
 	TCase *tc = tcase_create("htable");
-	tcase_add_test(tc, test_fnv1a);
+	tcase_add_test(tc, test_hash_bytes);
 	tcase_add_test(tc, test_init_sizes);
 	tcase_add_test(tc, test_insert_grow_remove);
 	tcase_add_test(tc, test_collisions);
