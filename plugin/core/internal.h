@@ -324,8 +324,8 @@ void rcpt_persist__save_now(struct rcpt_core *core);
 /* How many deadlines one tick may expire: a mass expiry is spread over
  * ticks so that the broker loop is never held long. Each expiry costs the
  * broker a receipt to deliver at the top of its next loop (~15 us seen),
- * far more than the expiry itself, so this bounds the stall to ~6 ms. */
-#define RCPT_EXPIRIES_PER_TICK 400
+ * far more than the expiry itself, so this bounds the stall to ~5 ms. */
+#define RCPT_EXPIRIES_PER_TICK 300
 
 struct rcpt_unsettled_list {
 	struct rcpt_unsettled *items;
