@@ -128,7 +128,7 @@ class Broker:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise CheckFailed('broker on port %d did not start:\n%s' % (self.port, self.log()))
-            time.sleep(0.02)
+            time.sleep(0.02)  # poll interval; the deadline above bounds the wait
 
     def log(self):
         with open(self.log_path, errors='replace') as f:
@@ -142,7 +142,7 @@ class Broker:
         while len(self.log_lines(needle)) < count:
             if time.monotonic() > deadline:
                 raise CheckFailed('broker log: %d x %r not seen in %.1f s' % (count, needle, timeout))
-            time.sleep(0.02)
+            time.sleep(0.02)  # poll interval; the deadline above bounds the wait
 
     def stop(self):
         if self.proc.poll() is None:
@@ -295,7 +295,7 @@ class Paho(mqtt.Client):
         while info.mid not in self.acks:
             if time.monotonic() > deadline:
                 raise CheckFailed('%s: no PUBACK for %s' % (self._client_id.decode(), topic))
-            time.sleep(0.005)
+            time.sleep(0.005)  # poll interval; the deadline above bounds the wait
         return self.acks.pop(info.mid)
 
     def wait(self, timeout=ARRIVAL_S, what='a message'):

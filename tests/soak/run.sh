@@ -50,7 +50,7 @@ stop_broker() {
 	local i
 	for i in $(seq 100); do
 		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
+		sleep 0.05   # poll interval: at most 100 polls, then SIGKILL
 	done
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
@@ -92,7 +92,7 @@ pid=$!
 for i in $(seq 200); do
 	grep -q ' running$' "$log" && break
 	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.025
+	sleep 0.025   # poll interval: at most 200 polls (the start-up deadline)
 done
 if ! grep -q ' running$' "$log"; then
 	echo "run.sh: the broker did not start; its log:" >&2
