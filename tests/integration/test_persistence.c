@@ -95,7 +95,7 @@ static void wait_written_since(const char *path, int64_t since_ms)
 	struct timespec pause = {0, 10 * 1000 * 1000};
 	while(mtime_ms(path) < since_ms){
 		ck_assert_msg(harness_now_ms() < deadline, "%s not written within %d ms", path, SAVE_WAIT_MS);
-		nanosleep(&pause, NULL);
+		nanosleep(&pause, NULL);   /* poll interval under the deadline above */
 	}
 }
 
@@ -180,7 +180,7 @@ static void stop_keeping_state(void)
 	int status;
 	while(waitpid(broker.pid, &status, WNOHANG) != broker.pid){
 		ck_assert_msg(harness_now_ms() < deadline, "broker did not stop after SIGTERM");
-		nanosleep(&pause, NULL);
+		nanosleep(&pause, NULL);   /* poll interval under the deadline above */
 	}
 	broker.pid = 0;
 }
