@@ -53,7 +53,7 @@ int64_t harness_now_ms(void)
 static void sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while(nanosleep(&ts, &ts) == -1 && errno == EINTR){}
+	while(nanosleep(&ts, &ts) == -1 && errno == EINTR){}   /* the poll interval of deadline waits */
 }
 
 /* Absolute CLOCK_MONOTONIC time for pthread_cond_timedwait. */

@@ -193,7 +193,7 @@ static void wait_until(int64_t deadline_ms)
 	int64_t left = deadline_ms - harness_now_ms();
 	if(left <= 0) return;
 	struct timespec pause = {left / 1000, (left % 1000) * 1000000};
-	nanosleep(&pause, NULL);
+	nanosleep(&pause, NULL);   /* until the deadline: nothing runs to wait on */
 }
 
 /* A clean restart while the responder is offline: the request mosquitto

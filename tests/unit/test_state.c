@@ -529,7 +529,7 @@ static void tick_until_writer_reaped(void)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		int64_t ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
 		ck_assert_msg(ms < WRITER_DEADLINE_MS, "the writer thread did not finish in %d ms", WRITER_DEADLINE_MS);
-		if(core->persist.writer) nanosleep(&pause, NULL);
+		if(core->persist.writer) nanosleep(&pause, NULL);   /* poll under WRITER_DEADLINE_MS */
 	}
 }
 
