@@ -307,8 +307,9 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 	rcpt_config__describe(rcpt_core__config(plg->core), line, sizeof(line));
 	mosquitto_log_printf(MOSQ_LOG_NOTICE, "receipts: started: %s", line);
 	if(!rcpt_props__init()){
-		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: this broker's property lists are not laid out "
-				"as expected: requests and receipts are copied instead of edited (slower, same result)");
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: property lists are copied, not edited in place "
+				"(this broker's layout was not recognised, or MOSQUITTO_RECEIPTS_COPY_PROPERTIES is set): "
+				"slower, same result");
 	}
 	if(cfg_has_control_users(plg->core)){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: the control API trusts usernames: make sure "

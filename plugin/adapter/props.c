@@ -110,6 +110,9 @@ bool rcpt_props__init(void)
 {
 	mosquitto_property *list = NULL;
 	edit_in_place = read_in_place = false;
+	/* The copying path is also the way out should a broker pass the checks
+	 * below yet lay its lists out otherwise; the test suite runs it too. */
+	if(getenv("MOSQUITTO_RECEIPTS_COPY_PROPERTIES")) return false;
 	if(mosquitto_property_add_string_pair(&list, MQTT_PROP_USER_PROPERTY, "subject", "area-1") == MOSQ_ERR_SUCCESS
 			&& mosquitto_property_add_binary(&list, MQTT_PROP_CORRELATION_DATA, "\x00xyz", 4) == MOSQ_ERR_SUCCESS
 			&& mosquitto_property_add_string(&list, MQTT_PROP_RESPONSE_TOPIC, "ret/c/1") == MOSQ_ERR_SUCCESS){
