@@ -47,6 +47,7 @@
 #define RECEIPTS_REJECT_AMBIGUOUS           "ambiguous-property"
 #define RECEIPTS_REJECT_RETAINED            "retained-request"
 #define RECEIPTS_REJECT_NO_MEMORY           "no-memory"
+#define RECEIPTS_REJECT_TOPIC_TOO_SHORT     "topic-too-short"
 
 /* Why a receipt into a private return area is refused (log lines only: the
  * responder gets reason code 0x87). */

@@ -106,34 +106,31 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	}
 }
 
-static int apply_request(struct plugin *plg, struct mosquitto_evt_message *ev,
-		const struct rcpt_props_read *read, const struct rcpt_decision *d)
+static int apply_request(struct plugin *plg, struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
 {
-	char *topic = NULL;
 	if(d->new_topic){
-		topic = mosquitto_strdup(d->new_topic);
-		if(topic == NULL) goto nomem;
-	}
-	if(rcpt_props__apply_request(&ev->properties, read, d)) goto nomem;
-	/* The broker does not free the topic a plugin replaces. */
-	if(topic){
-		mosquitto_free(ev->topic);
-		ev->topic = topic;
+		/* Rewritten in its own bytes, never replaced: who frees a replaced
+		 * topic differs between releases (props.h). The core re-routes only
+		 * into a topic no longer than the one sent. */
+		size_t len = strlen(d->new_topic);
+		if(len > strlen(ev->topic)) goto refuse;
+		if(rcpt_props__apply_request(&ev->properties, d)) goto refuse;
+		memcpy(ev->topic, d->new_topic, len + 1);
+	}else if(rcpt_props__apply_request(&ev->properties, d)){
+		goto refuse;
 	}
 	rcpt_core__request_stored(plg->core, d->pending, ev->topic, ev->topic);
 	return MOSQ_ERR_SUCCESS;
-nomem:
-	mosquitto_free(topic);
+refuse:
 	rcpt_core__request_abort(plg->core, d->pending);
 	mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: out of memory rewriting a request from '%s'; refused",
 			mosquitto_client_id(ev->client));
 	return MOSQ_ERR_ACL_DENIED;
 }
 
-static int apply_receipt(struct mosquitto_evt_message *ev, const struct rcpt_props_read *read,
-		const struct rcpt_decision *d)
+static int apply_receipt(struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
 {
-	if(rcpt_props__apply_receipt(&ev->properties, read, d->strip_correlation)){
+	if(rcpt_props__apply_receipt(&ev->properties, d->strip_correlation)){
 		/* The request is already answered; forward the receipt as sent
 		 * rather than lose it. */
 		mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: out of memory marking a receipt from '%s'",
@@ -168,24 +165,17 @@ static int on_message(int event, void *event_data, void *userdata)
 		.payload = {ev->payload, ev->payloadlen},
 	};
 	if(msg.sender.id == NULL) return MOSQ_ERR_SUCCESS;
+	rcpt_props__read(ev->properties, &msg);
 
-	struct rcpt_props_read owned;
-	if(rcpt_props__read(ev->properties, &msg, &owned)){
-		mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: out of memory reading a PUBLISH from '%s'; refused",
-				msg.sender.id);
-		return MOSQ_ERR_ACL_DENIED;
-	}
 	struct rcpt_decision d;
 	rcpt_core__on_publish(plg->core, &msg, &d);
-	int rc = MOSQ_ERR_SUCCESS;
 	switch(d.action){
-		case RCPT_PASS: break;
-		case RCPT_REFUSE: rc = MOSQ_ERR_ACL_DENIED; break;
-		case RCPT_REQUEST: rc = apply_request(plg, ev, &owned, &d); break;
-		case RCPT_RECEIPT: rc = apply_receipt(ev, &owned, &d); break;
+		case RCPT_PASS: return MOSQ_ERR_SUCCESS;
+		case RCPT_REFUSE: return MOSQ_ERR_ACL_DENIED;
+		case RCPT_REQUEST: return apply_request(plg, ev, &d);
+		case RCPT_RECEIPT: return apply_receipt(ev, &d);
 	}
-	rcpt_props__release(&owned);
-	return rc;
+	return MOSQ_ERR_SUCCESS;
 }
 
 static int on_control(int event, void *event_data, void *userdata)
@@ -275,42 +265,39 @@ invalid:
 RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		struct mosquitto_opt *opts, int opt_count)
 {
+	/* Everything below edits the broker's property lists in place: refuse
+	 * to start rather than guess at a layout we do not know. */
+	if(!rcpt_props__layout_ok()){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: this broker's MQTT property lists are not laid out as "
+				"in Mosquitto 2.0.0 to 2.0.20; not starting rather than risk the broker's memory");
+		return MOSQ_ERR_NOT_SUPPORTED;
+	}
 	struct rcpt_config cfg;
 	int rc = configure(&cfg, opts, opt_count);
 	if(rc) return rc;
 
 	struct plugin *plg = calloc(1, sizeof(*plg));
-	if(plg == NULL){
-		rcpt_config__free(&cfg);
-		return MOSQ_ERR_NOMEM;
-	}
+	size_t registered = 0;
+	rc = MOSQ_ERR_NOMEM;
+	if(plg == NULL) goto error;
 	plg->id = identifier;
 	plg->fallback_rc = cfg.acl_fallback == RCPT_FALLBACK_ALLOW ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
+	/* The core takes cfg's strings and zeroes cfg, so the clean-up below
+	 * frees them exactly once whether or not it got this far. */
 	plg->core = rcpt_core__new(&broker_host, &cfg);
-	if(plg->core == NULL){
-		rcpt_config__free(&cfg);
-		free(plg);
-		return MOSQ_ERR_NOMEM;
-	}
-	for(size_t i = 0; i < CALLBACK_COUNT; i++){
-		rc = mosquitto_callback_register(identifier, callbacks[i].event, callbacks[i].cb, callbacks[i].data, plg);
+	if(plg->core == NULL) goto error;
+	for(; registered < CALLBACK_COUNT; registered++){
+		rc = mosquitto_callback_register(identifier, callbacks[registered].event, callbacks[registered].cb,
+				callbacks[registered].data, plg);
 		if(rc){
 			mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: could not register callback %d: %s",
-					callbacks[i].event, mosquitto_strerror(rc));
-			unregister(plg, i);
-			rcpt_core__free(plg->core);
-			free(plg);
-			return rc;
+					callbacks[registered].event, mosquitto_strerror(rc));
+			goto error;
 		}
 	}
 	char line[512];
 	rcpt_config__describe(rcpt_core__config(plg->core), line, sizeof(line));
 	mosquitto_log_printf(MOSQ_LOG_NOTICE, "receipts: started: %s", line);
-	if(!rcpt_props__init()){
-		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: property lists are copied, not edited in place "
-				"(this broker's layout was not recognised, or MOSQUITTO_RECEIPTS_COPY_PROPERTIES is set): "
-				"slower, same result");
-	}
 	if(cfg_has_control_users(plg->core)){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: the control API trusts usernames: make sure "
 				"clients authenticate (password_file, dynamic-security or an auth plugin), or anyone can "
@@ -318,6 +305,14 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 	}
 	*userdata = plg;
 	return MOSQ_ERR_SUCCESS;
+error:
+	if(plg){
+		unregister(plg, registered);
+		rcpt_core__free(plg->core);
+		free(plg);
+	}
+	rcpt_config__free(&cfg);
+	return rc;
 }
 
 RCPT_EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt_count)

@@ -1,6 +1,14 @@
 /*
  * MQTT 5 property lists of a PUBLISH: reading what the core needs, and
- * rewriting them as the core decides. Uses libmosquitto's property API only.
+ * rewriting them as the core decides, without ever handing the broker a
+ * list head it did not give us.
+ *
+ * Why the head matters: a MOSQ_EVT_MESSAGE callback may replace the
+ * message's property list, but who frees the list it replaced depends on
+ * the broker's release (2.0.11 to 2.0.14: the plugin; 2.0.15 on: the
+ * broker), and the plugin API does not say which release runs it. So every
+ * edit keeps the broker's own first node as the first node: nothing is
+ * replaced, and nothing is freed twice or leaked on any release.
  */
 #ifndef RCPT_PROPS_H
 #define RCPT_PROPS_H
@@ -18,49 +26,23 @@ struct rcpt_props_scan {
 
 void rcpt_props__scan(const mosquitto_property *list, struct rcpt_props_scan *out);
 
-/* Checks once, at start, that a list can be read and edited in place (see
- * props.c). Returns false when it cannot: values are then copied and lists
- * rebuilt, which is slower, with the same result. */
-bool rcpt_props__init(void);
+/* Checks, on lists built by the running broker's own functions, that its
+ * property nodes have the layout this file reads and edits in place (Mosquitto
+ * 2.0's lib/property_mosq.h, unchanged from 2.0.0 to 2.0.20). false: they do
+ * not, and the plugin must not start. */
+bool rcpt_props__layout_ok(void);
 
-/* What an edit may take out of a list. */
-enum rcpt_props_mark {
-	RCPT_MARK_RESPONSE_TOPIC,
-	RCPT_MARK_CORRELATION,
-	RCPT_MARK_REQUEST_PROPERTY,   /* subject-area, return-area, requester, original-topic */
-	RCPT_MARK_RECEIPT_PROPERTY,   /* receipt, receipt-reason */
-};
-
-#define RCPT_PROPS_MAX_MARKED 16
-
-/* Copies of values read from a list, where they could not be read in place
- * (free them with rcpt_props__release), and the nodes an edit may have to
- * take out. The values the core sees stay valid until the list is edited. */
-struct rcpt_props_read {
-	char *response_topic;
-	void *correlation;
-	char *subject_area;
-	char *return_area;
-	char *timeout;
-	const mosquitto_property *marked[RCPT_PROPS_MAX_MARKED];
-	enum rcpt_props_mark marked_as[RCPT_PROPS_MAX_MARKED];
-	unsigned marked_count;
-	bool too_many_marked;
-};
-
-/* Fills the property fields of msg. */
-int rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg,
-		struct rcpt_props_read *owned);
-void rcpt_props__release(struct rcpt_props_read *owned);
+/* Fills the property fields of msg with values borrowed from the list: they
+ * stay valid until the list is edited. Never allocates. */
+void rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg);
 
 /* A tracked request: takes out what the client may not set and adds the
- * broker's properties. On failure the list is unchanged. */
-int rcpt_props__apply_request(mosquitto_property **list, const struct rcpt_props_read *read,
-		const struct rcpt_decision *d);
-/* A matched receipt: `receipt: ok` replaces the responder's. On failure
- * the list is unchanged. */
-int rcpt_props__apply_receipt(mosquitto_property **list, const struct rcpt_props_read *read,
-		bool strip_correlation);
+ * broker's properties. Returns MOSQ_ERR_SUCCESS, or an error with the list
+ * unchanged. */
+int rcpt_props__apply_request(mosquitto_property **list, const struct rcpt_decision *d);
+/* A matched receipt: `receipt: ok` replaces the responder's; the
+ * correlation is taken off when strip_correlation. Returns as above. */
+int rcpt_props__apply_receipt(mosquitto_property **list, bool strip_correlation);
 /* The list of a broker-made receipt. */
 int rcpt_props__receipt(const struct rcpt_receipt_out *r, mosquitto_property **out);
 

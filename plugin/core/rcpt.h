@@ -232,7 +232,7 @@ struct rcpt_stats {
 
 /* Refusal reasons counted in getStats' rejectedByReason. */
 extern const char *const rcpt_reject_reasons[];
-#define RCPT_REJECT_REASON_COUNT 12
+#define RCPT_REJECT_REASON_COUNT 13
 
 void rcpt_core__stats(const struct rcpt_core *core, struct rcpt_stats *out);
 

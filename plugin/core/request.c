@@ -193,6 +193,12 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 	if(reason == NULL && msg->retain) reason = RECEIPTS_REJECT_RETAINED;
 	if(reason == NULL && msg->subject_area_count > 1) reason = RECEIPTS_REJECT_AMBIGUOUS;
 	if(reason == NULL && !rcpt_names__valid_level(area, area_len)) reason = RECEIPTS_REJECT_BAD_AREA;
+	/* A re-routed request gets its new topic written over the old one's
+	 * bytes (the adapter may not hand the broker a new topic buffer). */
+	if(reason == NULL && msg->subject_area_count > 0
+			&& core->request_prefix_len + 1 + area_len > strlen(msg->topic)){
+		reason = RECEIPTS_REJECT_TOPIC_TOO_SHORT;
+	}
 	if(reason == NULL) reason = parse_timeout(core, msg, &timeout_ms);
 	if(reason == NULL && msg->has_correlation && msg->correlation.len > core->cfg.max_correlation_len){
 		reason = RECEIPTS_REJECT_CORRELATION_TOO_LONG;

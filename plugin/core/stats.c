@@ -18,6 +18,7 @@ const char *const rcpt_reject_reasons[RCPT_REJECT_REASON_COUNT] = {
 	RECEIPTS_REJECT_AMBIGUOUS,
 	RECEIPTS_REJECT_RETAINED,
 	RECEIPTS_REJECT_NO_MEMORY,
+	RECEIPTS_REJECT_TOPIC_TOO_SHORT,
 };
 
 void rcpt_stats__rejected(struct rcpt_core *core, const char *reason)

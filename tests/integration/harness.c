@@ -204,11 +204,36 @@ static void print_log(const struct broker *b)
 	fclose(f);
 }
 
+/* The broker under test: RCPT_MOSQUITTO names another build (the version
+ * matrix runs the suites against each release), else the one found at
+ * configure time. */
+static const char *broker_binary(void)
+{
+	const char *bin = getenv("RCPT_MOSQUITTO");
+	return bin && *bin ? bin : MOSQUITTO_BIN;
+}
+
+int broker_version(void)
+{
+	static int version = -1;
+	if(version >= 0) return version;
+	const char *argv[] = {broker_binary(), "-h", NULL};
+	char *out = NULL;
+	run_command(argv, HARNESS_START_TIMEOUT_MS, &out);   /* `-h` exits non-zero */
+	int major, minor, patch;
+	const char *line = out ? strstr(out, "mosquitto version ") : NULL;
+	bool ok = line && sscanf(line, "mosquitto version %d.%d.%d", &major, &minor, &patch) == 3;
+	free(out);
+	ck_assert_msg(ok, "%s -h: no \"mosquitto version X.Y.Z\"", broker_binary());
+	version = BROKER_VERSION(major, minor, patch);
+	return version;
+}
+
 /* Starts the process on the prepared directory and waits until the port
  * accepts connections, or the broker exits, or the deadline passes. */
 static int launch(struct broker *b)
 {
-	const char *argv[] = {MOSQUITTO_BIN, "-c", b->conf_path, NULL};
+	const char *argv[] = {broker_binary(), "-c", b->conf_path, NULL};
 	int log_fd = open(b->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	ck_assert_msg(log_fd >= 0, "open %s: %s", b->log_path, strerror(errno));
 	b->pid = spawn(argv, log_fd, log_fd, getenv("RCPT_BROKER_PRELOAD"));

@@ -60,6 +60,14 @@ struct broker {
 int broker_start(struct broker *b, const char *extra_conf_lines);
 /* The same without the plugin: the baseline for comparison tests. */
 int broker_start_plain(struct broker *b, const char *extra_conf_lines);
+/* The release of the broker under test (env RCPT_MOSQUITTO, else the one
+ * found at configure time) as BROKER_VERSION(major, minor, patch), read once
+ * per process from the first line of `mosquitto -h` ("mosquitto version
+ * 2.0.20"). Tests whose correct outcome differs between releases compare
+ * against it: broker_version() >= BROKER_VERSION(2, 0, 20). Aborts the test
+ * if the version cannot be read. */
+#define BROKER_VERSION(major, minor, patch) ((major) * 10000 + (minor) * 100 + (patch))
+int broker_version(void);
 /* SIGTERM, wait up to 5 s, then SIGKILL; removes the temporary directory. */
 void broker_stop(struct broker *b);
 /* SIGKILL, reaped; the directory is kept (for restart/persistence tests). */

@@ -171,9 +171,21 @@ static const struct bad_case cases[] = {
 	/* The limit itself is an area. */
 	{.id = "bi-area-128", .topic = "req/" AREA_128, .rt = "ret/bi-area-128/1", .corr = "c1", .qos = 1,
 		.outcome = ANSWERED},
-	{.id = "bi-sa-128", .topic = "dev/1", .rt = "ret/bi-sa-128/1", .corr = "c1", .qos = 1,
+	{.id = "bi-sa-128", .topic = "dev/" AREA_128, .rt = "ret/bi-sa-128/1", .corr = "c1", .qos = 1,
 		USER1(RECEIPTS_PROP_SUBJECT_AREA, AREA_128),
 		.outcome = ANSWERED, .delivered_on = "req/" AREA_128},
+	/* A re-routed topic is written over the bytes of the one sent: it
+	 * must fit (req/echo is 8 bytes, d/1 is 3). */
+	{.id = "bi-sa-short", .topic = "d/1", .rt = "ret/bi-sa-short/1", .corr = "c1", .qos = 1,
+		USER1(RECEIPTS_PROP_SUBJECT_AREA, "echo"),
+		.outcome = REFUSED, .ack = MQTT_RC_NOT_AUTHORIZED,
+		.log = REQ_REFUSED("bi-sa-short", "d/1", RECEIPTS_REJECT_TOPIC_TOO_SHORT),
+		.receipt_topic = "ret/bi-sa-short/1", .status = RECEIPTS_STATUS_REJECTED,
+		.reason = RECEIPTS_REJECT_TOPIC_TOO_SHORT},
+	/* Exactly as long as req/echo. */
+	{.id = "bi-sa-fits", .topic = "dev/echo", .rt = "ret/bi-sa-fits/1", .corr = "c1", .qos = 1,
+		USER1(RECEIPTS_PROP_SUBJECT_AREA, "echo"),
+		.outcome = ANSWERED, .delivered_on = "req/echo"},
 	/* Invalid UTF-8 (0xC3 0x28) never reaches the plugin: the broker
 	 * drops the connection itself. In a topic it says why (DISCONNECT
 	 * 0x81 Malformed Packet); in a property it just closes. */
