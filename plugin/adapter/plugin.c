@@ -1,7 +1,8 @@
 /*
- * The adapter: the only file that talks to the broker. It registers the
- * callbacks, turns events into plain values for the core, and applies the
- * core's decisions to the broker's messages.
+ * The adapter's entry points and callbacks: with props.c (property lists),
+ * the only code that talks to the broker. It registers the callbacks, turns
+ * events into plain values for the core, and applies the core's decisions
+ * to the broker's messages.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,8 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
+#include "core.h"
 #include "props.h"
-#include "rcpt.h"
 #include "receipts.h"
 
 struct plugin {

@@ -15,7 +15,7 @@
 
 #include <mosquitto.h>
 
-#include "rcpt.h"
+#include "core.h"
 
 /* What a list holds, found without allocating. */
 struct rcpt_props_scan {

@@ -5,8 +5,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "internal.h"
+#include "config.h"
+#include "names.h"
+#include "receipts.h"
 
 int rcpt_config__init(struct rcpt_config *cfg)
 {
@@ -17,6 +20,8 @@ int rcpt_config__init(struct rcpt_config *cfg)
 		rcpt_config__free(cfg);
 		return RCPT_ERR_NOMEM;
 	}
+	cfg->request_prefix_len = strlen(cfg->request_prefix);
+	cfg->return_prefix_len = strlen(cfg->return_prefix);
 	cfg->default_timeout_ms = 30000;
 	cfg->max_timeout_ms = 300000;
 	cfg->max_pending = 1000000;
@@ -69,13 +74,14 @@ static int parse_u32(const char *value, uint32_t min, uint32_t max, uint32_t *ou
 	return RCPT_OK;
 }
 
-static int set_prefix(char **slot, const char *value)
+static int set_prefix(char **slot, size_t *len, const char *value)
 {
 	if(!valid_prefix(value)) return RCPT_ERR_INVAL;
 	char *copy = strdup(value);
 	if(copy == NULL) return RCPT_ERR_NOMEM;
 	free(*slot);
 	*slot = copy;
+	*len = strlen(copy);
 	return RCPT_OK;
 }
 
@@ -149,8 +155,9 @@ int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value
 		return RCPT_ERR_INVAL;
 	}
 	if(!strcmp(key, RECEIPTS_OPT_REQUEST_PREFIX) || !strcmp(key, RECEIPTS_OPT_RETURN_PREFIX)){
-		char **slot = !strcmp(key, RECEIPTS_OPT_REQUEST_PREFIX) ? &cfg->request_prefix : &cfg->return_prefix;
-		rc = set_prefix(slot, value);
+		bool request = !strcmp(key, RECEIPTS_OPT_REQUEST_PREFIX);
+		rc = set_prefix(request ? &cfg->request_prefix : &cfg->return_prefix,
+				request ? &cfg->request_prefix_len : &cfg->return_prefix_len, value);
 		if(rc == RCPT_ERR_INVAL){
 			snprintf(err, err_size, "plugin_opt_%s '%s': must be one or more topic levels "
 					"without wildcards, empty levels or a leading '$'", key, value);

@@ -1,15 +1,18 @@
 /*
- * The control API: JSON commands on $CONTROL/receipts/v1, answered in the
- * shape the dynamic-security plugin uses. Every bad input gets an `error`
- * in its response entry; nothing here trusts the payload.
+ * The control API (see the header).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include <cjson/cJSON.h>
 
-#include "internal.h"
+#include "control.h"
+#include "core_parts.h"
+#include "life.h"
+#include "names.h"
 
 #define ERR_SIZE 160
 
@@ -104,31 +107,28 @@ static bool cmd_get_stats(struct rcpt_core *core, const cJSON *cmd, cJSON *data,
 	cJSON *by_area = cJSON_AddObjectToObject(data, "pendingByArea");
 	if(by_area == NULL) return false;
 	size_t listed = 0;
-	for(size_t i = 0; i <= core->areas.mask; i++){
-		for(struct rcpt_hnode *n = core->areas.buckets[i]; n; n = n->next){
-			if(listed == MAX_AREAS_LISTED) break;
-			struct rcpt_area *a = RCPT_CONTAINER_OF(n, struct rcpt_area, node);
-			if(!cJSON_AddNumberToObject(by_area, a->name, a->pending)) return false;
-			listed++;
-		}
+	for(const struct rcpt_area *a = rcpt_areas__first(&core->areas); a && listed < MAX_AREAS_LISTED;
+			a = rcpt_areas__next(&core->areas, a)){
+		if(!cJSON_AddNumberToObject(by_area, a->name, a->pending)) return false;
+		listed++;
 	}
-	if(core->areas.count > MAX_AREAS_LISTED && !cJSON_AddTrueToObject(data, "pendingByAreaTruncated")) return false;
+	if(rcpt_areas__count(&core->areas) > MAX_AREAS_LISTED && !cJSON_AddTrueToObject(data, "pendingByAreaTruncated")) return false;
 
 	cJSON *totals = cJSON_AddObjectToObject(data, "totals");
 	if(totals == NULL) return false;
 	for(int o = 0; o < RCPT_OUTCOME_COUNT; o++){
-		if(!cJSON_AddNumberToObject(totals, rcpt_outcome__name(o), (double)core->stats.totals[o])) return false;
+		if(!cJSON_AddNumberToObject(totals, rcpt_stats__outcome_name(o), (double)core->stats.totals[o])) return false;
 	}
 	cJSON *by_reason = cJSON_AddObjectToObject(data, "rejectedByReason");
 	if(by_reason == NULL) return false;
 	for(size_t i = 0; i < RCPT_REJECT_REASON_COUNT; i++){
-		if(!cJSON_AddNumberToObject(by_reason, rcpt_reject_reasons[i], (double)core->rejected_by_reason[i])) return false;
+		if(!cJSON_AddNumberToObject(by_reason, rcpt_stats__reject_reasons[i], (double)core->stats.rejected_by_reason[i])) return false;
 	}
 	cJSON *ms = cJSON_AddObjectToObject(data, "receiptMs");
 	if(ms == NULL) return false;
 	uint32_t p50 = 0, p99 = 0;
-	size_t samples = core->latency.next < RCPT_LATENCY_WINDOW ? (size_t)core->latency.next : RCPT_LATENCY_WINDOW;
-	rcpt_stats__latency(core, &p50, &p99);
+	size_t samples = rcpt_stats__latency_samples(&core->stats);
+	rcpt_stats__latency(&core->stats, &p50, &p99);
 	if(!cJSON_AddNumberToObject(ms, "p50", p50) || !cJSON_AddNumberToObject(ms, "p99", p99)
 			|| !cJSON_AddNumberToObject(ms, "samples", (double)samples)){
 		return false;
@@ -150,21 +150,16 @@ static struct rcpt_pending *first_candidate(struct rcpt_core *core, const struct
 {
 	if(s->requester){
 		*link_offset = offsetof(struct rcpt_pending, of_requester);
-		struct rcpt_client *c = rcpt_clients__find(core, s->requester);
-		return c ? c->requests.oldest : NULL;
+		struct rcpt_client *c = rcpt_clients__find(&core->clients, s->requester);
+		return c ? rcpt_pending__oldest_of(c) : NULL;
 	}
 	if(s->area){
 		*link_offset = offsetof(struct rcpt_pending, of_area);
-		size_t len = strlen(s->area);
-		uint32_t hash = rcpt_hash__bytes(RCPT_HASH_SEED, s->area, len);
-		for(struct rcpt_hnode *n = rcpt_htable__chain(&core->areas, hash); n; n = n->next){
-			struct rcpt_area *a = RCPT_CONTAINER_OF(n, struct rcpt_area, node);
-			if(n->hash == hash && !strcmp(a->name, s->area)) return a->requests.oldest;
-		}
-		return NULL;
+		struct rcpt_area *a = rcpt_areas__find(&core->areas, s->area, strlen(s->area));
+		return a ? rcpt_pending__oldest_in(a) : NULL;
 	}
 	*link_offset = offsetof(struct rcpt_pending, of_all);
-	return core->all.oldest;
+	return rcpt_pending__oldest(&core->pending);
 }
 
 static struct rcpt_pending *next_candidate(struct rcpt_pending *p, size_t link_offset)
@@ -234,7 +229,7 @@ static bool cmd_list_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *da
 	cJSON *list = cJSON_AddArrayToObject(data, "pending");
 	if(list == NULL) return false;
 
-	uint64_t now = rcpt_core__now(core);
+	uint64_t now = rcpt_host__now(&core->host);
 	size_t link;
 	uint64_t skipped = 0, listed = 0;
 	bool more = false;
@@ -293,7 +288,7 @@ static bool cmd_cancel_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *
 		struct rcpt_pending *p = first_candidate(core, &s, &link);
 		while(p){
 			struct rcpt_pending *next = next_candidate(p, link);
-			rcpt_pending__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, reason);
+			rcpt_life__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, reason);
 			cancelled++;
 			p = next;
 		}
@@ -310,10 +305,10 @@ static bool cmd_cancel_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *
 			snprintf(err, ERR_SIZE, "'correlation' must be hexadecimal, two digits a byte");
 			return false;
 		}
-		struct rcpt_pending *p = rcpt_pending__find(core, topic, strlen(topic), corr, corr_len);
+		struct rcpt_pending *p = rcpt_pending__find(&core->pending, topic, strlen(topic), corr, corr_len);
 		free(corr);
 		if(p && !strcmp(p->requester->id, requester)){
-			rcpt_pending__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, reason);
+			rcpt_life__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, reason);
 			cancelled++;
 		}
 	}else{
@@ -321,7 +316,7 @@ static bool cmd_cancel_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *
 				"requester + \"all\": true, or area + \"all\": true");
 		return false;
 	}
-	rcpt_core__logf(core, RCPT_LOG_NOTICE, "control: cancelled %" PRIu64 " pending request(s): %s",
+	rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "control: cancelled %" PRIu64 " pending request(s): %s",
 			cancelled, reason);
 	if(!cJSON_AddNumberToObject(data, "cancelled", (double)cancelled)){
 		snprintf(err, ERR_SIZE, "out of memory");
@@ -470,9 +465,8 @@ static void run_batch(struct rcpt_core *core, const void *payload, size_t len, c
 	cJSON_Delete(root);
 }
 
-void rcpt_core__on_control(struct rcpt_core *core, const char *client_id, const void *payload, size_t len)
+void rcpt_control__run(struct rcpt_core *core, const char *client_id, const void *payload, size_t len)
 {
-	rcpt_core__settle(core);
 	cJSON *reply = cJSON_CreateObject();
 	cJSON *responses = reply ? cJSON_AddArrayToObject(reply, "responses") : NULL;
 	char *text = NULL;
@@ -481,10 +475,10 @@ void rcpt_core__on_control(struct rcpt_core *core, const char *client_id, const 
 		text = cJSON_PrintUnformatted(reply);
 	}
 	if(text == NULL){
-		rcpt_core__logf(core, RCPT_LOG_ERR, "control: out of memory answering '%s'", client_id);
+		rcpt_host__logf(&core->host, RCPT_LOG_ERR, "control: out of memory answering '%s'", client_id);
 	}else if(core->host.publish_plain(core->host.ctx, client_id, RECEIPTS_CONTROL_RESPONSE_TOPIC,
 				text, strlen(text), false) != RCPT_OK){
-		rcpt_core__logf(core, RCPT_LOG_ERR, "control: could not send the reply to '%s'", client_id);
+		rcpt_host__logf(&core->host, RCPT_LOG_ERR, "control: could not send the reply to '%s'", client_id);
 	}
 	cJSON_free(text);
 	cJSON_Delete(reply);

@@ -1,53 +1,31 @@
 /*
  * The core's life and its event entry points: each event settles earlier
- * READ checks first, then hands the work to the module that owns it.
+ * READ checks first, then hands the work to the module that owns it. Every
+ * verdict the core reaches by itself (no-responders, responder-gone,
+ * timeout) is given here.
  */
-#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "access.h"
+#include "control.h"
+#include "core.h"
+#include "core_parts.h"
+#include "life.h"
+#include "names.h"
+#include "receipt.h"
+#include "request.h"
+#include "restore.h"
+#include "sessions.h"
 
-#define RCPT_EXPIRY_BUDGET_MS 2
-#define RCPT_EXPIRY_CLOCK_EVERY 32
+#define EXPIRY_BUDGET_MS 2
+#define EXPIRY_CLOCK_EVERY 32
 
 /* Without a TICK for this long while requests wait, timeouts cannot fire. */
-#define RCPT_TICK_SILENCE_MS 5000
+#define TICK_SILENCE_MS 5000
 
-static const char *const outcome_names[RCPT_OUTCOME_COUNT] = {
-	[RCPT_OUTCOME_OK] = RECEIPTS_STATUS_OK,
-	[RCPT_OUTCOME_TIMEOUT] = RECEIPTS_STATUS_TIMEOUT,
-	[RCPT_OUTCOME_NO_RESPONDERS] = RECEIPTS_STATUS_NO_RESPONDERS,
-	[RCPT_OUTCOME_RESPONDER_GONE] = RECEIPTS_STATUS_RESPONDER_GONE,
-	[RCPT_OUTCOME_REJECTED] = RECEIPTS_STATUS_REJECTED,
-	[RCPT_OUTCOME_CANCELLED] = RECEIPTS_STATUS_CANCELLED,
-	[RCPT_OUTCOME_UNMATCHED] = "unmatched",
-	[RCPT_OUTCOME_ABANDONED] = "abandoned",
-};
-
-const char *rcpt_outcome__name(enum rcpt_outcome o)
-{
-	return (unsigned)o < RCPT_OUTCOME_COUNT ? outcome_names[o] : "?";
-}
-
-uint64_t rcpt_core__now(struct rcpt_core *core)
-{
-	return core->host.now_ms(core->host.ctx);
-}
-
-uint64_t rcpt_core__wall(struct rcpt_core *core)
-{
-	if(core->host.wall_ms) return core->host.wall_ms(core->host.ctx);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-void rcpt_core__save_state(struct rcpt_core *core)
-{
-	rcpt_core__settle(core);
-	rcpt_persist__save_now(core);
-}
+/* ---- life ---- */
 
 struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_config *cfg)
 {
@@ -56,56 +34,41 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 	core->host = *host;
 	core->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
-	core->request_prefix_len = strlen(core->cfg.request_prefix);
-	core->return_prefix_len = strlen(core->cfg.return_prefix);
-	core->topic_buf = malloc(core->request_prefix_len + RECEIPTS_MAX_AREA_LEN + 2);
-	if(core->topic_buf == NULL
-			|| rcpt_htable__init(&core->pending, 1024)
-			|| rcpt_htable__init(&core->clients, 64)
-			|| rcpt_htable__init(&core->areas, 64)
-			|| rcpt_htable__init(&core->release_waits, 16)){
+	uint64_t now = rcpt_host__now(&core->host);
+	/* Broker-made correlations must not repeat those of an earlier run. */
+	uint64_t correlation_seed = ((uint64_t)time(NULL) << 24) ^ now;
+	if(rcpt_clients__init(&core->clients)
+			|| rcpt_areas__init(&core->areas)
+			|| rcpt_pending__init(&core->pending, &core->clients, &core->areas, &core->stats)
+			|| rcpt_tracking__init(&core->tracking)
+			|| rcpt_request__init(core, correlation_seed)){
 		rcpt_core__free(core);
 		return NULL;
 	}
-	/* Broker-made correlations must not repeat those of an earlier run. */
-	core->next_correlation = ((uint64_t)time(NULL) << 24) ^ rcpt_core__now(core);
-	core->last_tick_ms = rcpt_core__now(core);
-	rcpt_persist__init(core);
+	rcpt_sys__init(&core->sys, core->cfg.sys_interval_s);
+	core->ticks.last_ms = now;
+	rcpt_persist__init(&core->persist, &core->host, &core->pending, core->cfg.state_file, core->cfg.save_interval_s);
+	rcpt_restore__load(core);
 	return core;
 }
 
 void rcpt_core__free(struct rcpt_core *core)
 {
 	if(core == NULL) return;
-	rcpt_persist__free(core);
-	if(core->pending.buckets){
-		for(size_t i = 0; i <= core->pending.mask; i++){
-			struct rcpt_hnode *n = core->pending.buckets[i];
-			while(n){
-				struct rcpt_hnode *next = n->next;
-				struct rcpt_pending *p = RCPT_CONTAINER_OF(n, struct rcpt_pending, node);
-				for(struct rcpt_delivery *d = p->first.next_of_pending; d; ){
-					struct rcpt_delivery *dn = d->next_of_pending;
-					free(d);
-					d = dn;
-				}
-				free(p->release_wait);
-				free(p);
-				n = next;
-			}
-		}
-	}
-	if(core->clients.buckets) rcpt_clients__free_all(core);
-	if(core->areas.buckets) rcpt_areas__free_all(core);
-	rcpt_htable__free(&core->pending);
-	rcpt_htable__free(&core->clients);
-	rcpt_htable__free(&core->areas);
-	rcpt_htable__free(&core->release_waits);
-	rcpt_heap__free(&core->deadlines);
-	free(core->unsettled.items);
-	free(core->topic_buf);
+	rcpt_persist__free(&core->persist);
+	rcpt_tracking__free(&core->tracking);
+	rcpt_pending__free(&core->pending);
+	rcpt_clients__free(&core->clients);
+	rcpt_areas__free(&core->areas);
+	rcpt_request__free(core);
 	rcpt_config__free(&core->cfg);
 	free(core);
+}
+
+void rcpt_core__save_state(struct rcpt_core *core)
+{
+	rcpt_core__settle(core);
+	rcpt_persist__save_now(&core->persist);
 }
 
 const struct rcpt_config *rcpt_core__config(const struct rcpt_core *core)
@@ -118,30 +81,49 @@ void rcpt_core__stats(const struct rcpt_core *core, struct rcpt_stats *out)
 	*out = core->stats;
 }
 
-bool rcpt_core__may_concern(const struct rcpt_core *core, const char *topic,
-		bool has_response_topic, bool has_user_properties, bool has_correlation)
+/* ---- verdicts ---- */
+
+/* A request whose READ checks are over: if it reached nobody, or everyone
+ * it reached is already gone, that is its receipt. */
+static void give_verdict(struct rcpt_core *core, struct rcpt_pending *p)
 {
-	return has_response_topic || has_user_properties
-		|| (has_correlation && core->open_return_count > 0)
-		|| rcpt_names__below(topic, core->cfg.request_prefix, core->request_prefix_len)
-		|| rcpt_names__below(topic, core->cfg.return_prefix, core->return_prefix_len);
+	if(!p->ever_delivered){
+		rcpt_life__finish(core, p, RCPT_OUTCOME_NO_RESPONDERS,
+				RECEIPTS_STATUS_NO_RESPONDERS, RECEIPTS_REASON_NO_SUBSCRIBER);
+	}else if(p->live_deliveries == 0){
+		/* Every recipient's session ended while its READ checks ran. */
+		rcpt_life__finish(core, p, RCPT_OUTCOME_RESPONDER_GONE,
+				RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);
+	}
 }
 
 void rcpt_core__settle(struct rcpt_core *core)
 {
-	if(core->unsettled.count || core->waits_released) rcpt_delivery__settle(core);
+	if(!rcpt_tracking__has_settled(&core->tracking)) return;
+	struct rcpt_pending *p;
+	while((p = rcpt_tracking__next_settled(&core->tracking)) != NULL) give_verdict(core, p);
 }
 
-/* Mosquitto sends no TICK with per_listener_settings true: say so once,
- * the first time it matters. */
+/* ---- PUBLISH ---- */
+
+bool rcpt_core__may_concern(const struct rcpt_core *core, const char *topic,
+		bool has_response_topic, bool has_user_properties, bool has_correlation)
+{
+	return has_response_topic || has_user_properties
+		|| (has_correlation && core->pending.open_return_count > 0)
+		|| rcpt_names__below(topic, core->cfg.request_prefix, core->cfg.request_prefix_len)
+		|| rcpt_names__below(topic, core->cfg.return_prefix, core->cfg.return_prefix_len);
+}
+
+/* Mosquitto 2.0.11 to 2.0.14 send no TICK with per_listener_settings true:
+ * say so once, the first time it matters. */
 static void check_ticks(struct rcpt_core *core)
 {
-	if(core->no_tick_warned) return;
-	if(rcpt_core__now(core) - core->last_tick_ms < RCPT_TICK_SILENCE_MS) return;
-	core->no_tick_warned = true;
-	rcpt_core__logf(core, RCPT_LOG_WARNING, "no TICK event for %u ms: timeouts and QoS 2 "
-			"no-responders receipts cannot be sent (is per_listener_settings true?)",
-			RCPT_TICK_SILENCE_MS);
+	if(core->ticks.silence_warned) return;
+	if(rcpt_host__now(&core->host) - core->ticks.last_ms < TICK_SILENCE_MS) return;
+	core->ticks.silence_warned = true;
+	rcpt_host__logf(&core->host, RCPT_LOG_WARNING, "no TICK event for %u ms: timeouts and QoS 2 "
+			"no-responders receipts cannot be sent (is per_listener_settings true?)", TICK_SILENCE_MS);
 }
 
 void rcpt_core__on_publish(struct rcpt_core *core, const struct rcpt_publish *msg,
@@ -150,13 +132,14 @@ void rcpt_core__on_publish(struct rcpt_core *core, const struct rcpt_publish *ms
 	memset(out, 0, sizeof(*out));
 	out->action = RCPT_PASS;
 	rcpt_core__settle(core);
-	rcpt_clients__notice(core, &msg->sender);
+	rcpt_sessions__notice(core, &msg->sender);
 
-	if(rcpt_names__below(msg->topic, core->cfg.return_prefix, core->return_prefix_len)){
+	const struct rcpt_config *cfg = &core->cfg;
+	if(rcpt_names__below(msg->topic, cfg->return_prefix, cfg->return_prefix_len)){
 		rcpt_receipt__decide(core, msg, out);
 		return;
 	}
-	if(msg->has_correlation && core->open_return_count > 0 && rcpt_receipt__decide(core, msg, out)){
+	if(msg->has_correlation && core->pending.open_return_count > 0 && rcpt_receipt__decide(core, msg, out)){
 		return;
 	}
 	if(!msg->has_response_topic && msg->return_area_count == 0) return;
@@ -167,7 +150,7 @@ void rcpt_core__on_publish(struct rcpt_core *core, const struct rcpt_publish *ms
 		area = msg->subject_area;
 		area_len = strlen(area);
 	}else{
-		const char *rest = rcpt_names__below(msg->topic, core->cfg.request_prefix, core->request_prefix_len);
+		const char *rest = rcpt_names__below(msg->topic, cfg->request_prefix, cfg->request_prefix_len);
 		if(rest == NULL) return;
 		area = rest;
 		area_len = rcpt_names__level_len(rest);
@@ -179,124 +162,79 @@ void rcpt_core__on_publish(struct rcpt_core *core, const struct rcpt_publish *ms
 void rcpt_core__request_stored(struct rcpt_core *core, struct rcpt_pending *p, const void *message_key,
 		const char *topic)
 {
-	if(p) rcpt_delivery__track(core, p, message_key, topic);
+	if(p) rcpt_tracking__track(&core->tracking, p, message_key, topic, rcpt_host__now(&core->host));
 }
 
 void rcpt_core__request_abort(struct rcpt_core *core, struct rcpt_pending *p)
 {
 	if(p == NULL) return;
-	rcpt_stats__rejected(core, RECEIPTS_REJECT_NO_MEMORY);
-	rcpt_pending__destroy(core, p);
+	rcpt_stats__rejected(&core->stats, RECEIPTS_REJECT_NO_MEMORY);
+	rcpt_life__discard(core, p);
 }
 
-/* The control topics answer control users only, whatever acl_fallback
- * says: never give fall-through access to $CONTROL. */
-static enum rcpt_access control_access(const struct rcpt_core *core, const struct rcpt_client_ref *who)
-{
-	return rcpt_config__is_control_user(&core->cfg, who->username) ? RCPT_ACCESS_ALLOW : RCPT_ACCESS_DENY;
-}
-
-static bool is_control_topic(const char *topic)
-{
-	return rcpt_names__below(topic, RECEIPTS_CONTROL_TOPIC, strlen(RECEIPTS_CONTROL_TOPIC)) != NULL;
-}
+/* ---- access checks ---- */
 
 enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_key,
 		const char *topic, const struct rcpt_client_ref *receiver)
 {
-	if(topic[0] == '$'){
-		return is_control_topic(topic) ? control_access(core, receiver) : RCPT_ACCESS_FALLBACK;
-	}
-	rcpt_clients__notice(core, receiver);
-	const char *rest = rcpt_names__below(topic, core->cfg.return_prefix, core->return_prefix_len);
-	if(rest){
-		size_t owner_len = rcpt_names__level_len(rest);
-		return (owner_len > 0 && strlen(receiver->id) == owner_len && !memcmp(rest, receiver->id, owner_len))
-			? RCPT_ACCESS_ALLOW : RCPT_ACCESS_DENY;
-	}
-	if(!rcpt_names__below(topic, core->cfg.request_prefix, core->request_prefix_len)){
-		return RCPT_ACCESS_FALLBACK;
-	}
-	struct rcpt_pending *p = rcpt_delivery__lookup(core, message_key, topic);
+	if(topic[0] != '$') rcpt_sessions__notice(core, receiver);
+	bool request_topic;
+	enum rcpt_access a = rcpt_access__read(&core->cfg, topic, receiver, &request_topic);
+	if(!request_topic) return a;
+	struct rcpt_pending *p = rcpt_tracking__lookup(&core->tracking, message_key, topic);
 	if(p){
-		struct rcpt_client *c = rcpt_clients__seen(core, receiver);
-		if(c == NULL || rcpt_pending__add_delivery(core, p, c) != RCPT_OK){
-			rcpt_clients__release_if_empty(core, c);
-			rcpt_core__logf(core, RCPT_LOG_ERR, "out of memory: delivery of a request to '%s' not tracked",
+		struct rcpt_client *c = rcpt_sessions__seen(core, receiver);
+		if(c == NULL || rcpt_pending__add_delivery(&core->pending, p, c) != RCPT_OK){
+			rcpt_clients__release_if_unused(&core->clients, c);
+			rcpt_host__logf(&core->host, RCPT_LOG_ERR, "out of memory: delivery of a request to '%s' not tracked",
 					receiver->id);
 		}
 	}
-	return RCPT_ACCESS_FALLBACK;
+	return a;
 }
 
 enum rcpt_access rcpt_core__on_write(struct rcpt_core *core, const char *topic,
 		const struct rcpt_client_ref *sender)
 {
-	rcpt_clients__notice(core, sender);
-	if(topic[0] == '$'){
-		return is_control_topic(topic) ? control_access(core, sender) : RCPT_ACCESS_FALLBACK;
-	}
-	/* Receipts are judged in full at the MESSAGE event, where their
-	 * correlation data can be seen. */
-	if(rcpt_names__below(topic, core->cfg.return_prefix, core->return_prefix_len)) return RCPT_ACCESS_ALLOW;
-	return RCPT_ACCESS_FALLBACK;
+	rcpt_sessions__notice(core, sender);
+	return rcpt_access__write(&core->cfg, topic, sender);
 }
 
 enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *filter,
 		const struct rcpt_client_ref *subscriber)
 {
 	/* A client coming back subscribes first: that tells its clean flag. */
-	rcpt_clients__notice(core, subscriber);
-	/* A shared subscription is judged by the filter it shares. */
-	if(!strncmp(filter, "$share/", 7)){
-		const char *group_end = strchr(filter + 7, '/');
-		if(group_end == NULL) return RCPT_ACCESS_FALLBACK;
-		filter = group_end + 1;
-	}
-	if(rcpt_names__filter_matches(filter, RECEIPTS_CONTROL_TOPIC)
-			|| rcpt_names__filter_matches(filter, RECEIPTS_CONTROL_RESPONSE_TOPIC)){
-		enum rcpt_access a = control_access(core, subscriber);
-		if(a == RCPT_ACCESS_DENY){
-			rcpt_core__logf(core, RCPT_LOG_NOTICE, "refused subscription of '%s' to '%s': not a control user",
-					subscriber->id, filter);
-		}
-		return a;
-	}
-	const char *rest = rcpt_names__below(filter, core->cfg.return_prefix, core->return_prefix_len);
-	if(rest == NULL){
-		/* Wildcards over the prefix (`#`, `+/...`) are allowed: READ
-		 * checks keep other clients' receipts out. */
-		return RCPT_ACCESS_FALLBACK;
-	}
-	if(rest[0] == '\0') return RCPT_ACCESS_FALLBACK;   /* the prefix topic itself */
-	size_t owner_len = rcpt_names__level_len(rest);
-	if(strlen(subscriber->id) == owner_len && !memcmp(rest, subscriber->id, owner_len)
-			&& rcpt_names__valid_level(subscriber->id, owner_len)){
-		return RCPT_ACCESS_ALLOW;
-	}
-	rcpt_core__logf(core, RCPT_LOG_NOTICE, "refused subscription of '%s' to '%s': not its return area",
-			subscriber->id, filter);
-	return RCPT_ACCESS_DENY;
+	rcpt_sessions__notice(core, subscriber);
+	return rcpt_access__subscribe(&core->cfg, &core->host, filter, subscriber);
 }
+
+/* ---- other events ---- */
 
 void rcpt_core__on_disconnect(struct rcpt_core *core, const char *client_id, bool clean)
 {
 	rcpt_core__settle(core);
-	if(client_id) rcpt_clients__disconnected(core, client_id, clean);
+	if(client_id) rcpt_sessions__disconnected(core, client_id, clean);
+}
+
+void rcpt_core__on_control(struct rcpt_core *core, const char *client_id, const void *payload, size_t len)
+{
+	rcpt_core__settle(core);
+	rcpt_control__run(core, client_id, payload, len);
 }
 
 void rcpt_core__on_tick(struct rcpt_core *core)
 {
 	rcpt_core__settle(core);
-	uint64_t now = rcpt_core__now(core);
-	core->last_tick_ms = now;
-	rcpt_delivery__expire_release_waits(core, now);
-	rcpt_sys__tick(core, now);
-	rcpt_persist__tick(core, now);
+	uint64_t now = rcpt_host__now(&core->host);
+	core->ticks.last_ms = now;
+	struct rcpt_pending *p;
+	while((p = rcpt_tracking__next_overdue(&core->tracking, now)) != NULL) give_verdict(core, p);
+	rcpt_sys__tick(&core->sys, &core->host, &core->stats, now);
+	rcpt_persist__tick(&core->persist, now);
 	for(int i = 0; i < RCPT_EXPIRIES_PER_TICK; i++){
-		struct rcpt_pending *p = rcpt_heap__top(&core->deadlines);
-		if(p == NULL || p->deadline_ms > now) break;
-		if(i > 0 && i % RCPT_EXPIRY_CLOCK_EVERY == 0 && rcpt_core__now(core) - now >= RCPT_EXPIRY_BUDGET_MS) break;
-		rcpt_pending__finish(core, p, RCPT_OUTCOME_TIMEOUT, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
+		p = rcpt_pending__expired(&core->pending, now);
+		if(p == NULL) break;
+		if(i > 0 && i % EXPIRY_CLOCK_EVERY == 0 && rcpt_host__now(&core->host) - now >= EXPIRY_BUDGET_MS) break;
+		rcpt_life__finish(core, p, RCPT_OUTCOME_TIMEOUT, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
 	}
 }

@@ -2,7 +2,10 @@
  * Topic rules: what a subject area, a return area and a client id may be, and
  * where a topic stands relative to a prefix.
  */
-#include "internal.h"
+#include <string.h>
+
+#include "names.h"
+#include "receipts.h"
 
 bool rcpt_names__valid_utf8(const char *s, size_t len)
 {

@@ -1,24 +1,60 @@
 /*
- * Pending receipts: one record per accepted request, found by its return
- * topic and correlation data, linked to its requester, its recipients, its
- * subject area and its deadline. A request ends in exactly one place:
- * rcpt_pending__finish.
+ * The pending table (see the header).
  */
 #include <stdlib.h>
+#include <string.h>
 
-#include "internal.h"
+#include "hash.h"
+#include "pending.h"
 
-uint32_t rcpt_pending__hash(const char *topic, size_t topic_len, const void *corr, size_t corr_len)
+int rcpt_pending__init(struct rcpt_pending_table *t, struct rcpt_clients *clients, struct rcpt_areas *areas,
+		struct rcpt_stats *stats)
+{
+	memset(t, 0, sizeof(*t));
+	t->deadlines = RCPT_HEAP_OF(struct rcpt_pending, deadline_ms, heap_index);
+	t->clients = clients;
+	t->areas = areas;
+	t->stats = stats;
+	return rcpt_htable__init(&t->by_key, 1024);
+}
+
+static uint32_t key_hash(const char *topic, size_t topic_len, const void *corr, size_t corr_len)
 {
 	uint32_t h = rcpt_hash__bytes(RCPT_HASH_SEED, topic, topic_len);
 	return rcpt_hash__bytes(h ^ (uint32_t)corr_len, corr, corr_len);
 }
 
-struct rcpt_pending *rcpt_pending__find(const struct rcpt_core *core, const char *topic,
+static void free_deliveries(struct rcpt_pending *p)
+{
+	struct rcpt_delivery *d = p->first.next_of_pending;
+	while(d){
+		struct rcpt_delivery *next = d->next_of_pending;
+		free(d);
+		d = next;
+	}
+}
+
+void rcpt_pending__free(struct rcpt_pending_table *t)
+{
+	struct rcpt_pending *p = t->all.oldest;
+	while(p){
+		struct rcpt_pending *next = p->of_all.next;
+		free_deliveries(p);
+		/* A wait reserved but never tracked; tracked ones tracking freed. */
+		free(p->release_wait);
+		free(p);
+		p = next;
+	}
+	t->all.oldest = t->all.newest = NULL;
+	rcpt_htable__free(&t->by_key);
+	rcpt_heap__free(&t->deadlines);
+}
+
+struct rcpt_pending *rcpt_pending__find(const struct rcpt_pending_table *t, const char *topic,
 		size_t topic_len, const void *corr, size_t corr_len)
 {
-	uint32_t hash = rcpt_pending__hash(topic, topic_len, corr, corr_len);
-	for(struct rcpt_hnode *n = rcpt_htable__chain(&core->pending, hash); n; n = n->next){
+	uint32_t hash = key_hash(topic, topic_len, corr, corr_len);
+	for(struct rcpt_hnode *n = rcpt_htable__chain(&t->by_key, hash); n; n = n->next){
 		struct rcpt_pending *p = RCPT_CONTAINER_OF(n, struct rcpt_pending, node);
 		if(n->hash == hash && p->topic_len == topic_len && p->correlation_len == corr_len
 				&& !memcmp(p->key, topic, topic_len)
@@ -29,7 +65,13 @@ struct rcpt_pending *rcpt_pending__find(const struct rcpt_core *core, const char
 	return NULL;
 }
 
-struct rcpt_pending *rcpt_pending__create(struct rcpt_core *core, const struct rcpt_pending_spec *spec)
+struct rcpt_pending *rcpt_pending__expired(const struct rcpt_pending_table *t, uint64_t now)
+{
+	struct rcpt_pending *p = rcpt_heap__top(&t->deadlines);
+	return p && p->deadline_ms <= now ? p : NULL;
+}
+
+struct rcpt_pending *rcpt_pending__create(struct rcpt_pending_table *t, const struct rcpt_pending_spec *spec)
 {
 	struct rcpt_pending *p = calloc(1, RCPT_PENDING_SIZE(spec->topic_len, spec->correlation_len));
 	if(p == NULL) return NULL;
@@ -41,35 +83,32 @@ struct rcpt_pending *rcpt_pending__create(struct rcpt_core *core, const struct r
 	p->open_return = spec->open_return;
 	memcpy(p->key, spec->topic, spec->topic_len);
 	p->key[spec->topic_len] = '\0';
-	memcpy(p->key + spec->topic_len + 1, spec->correlation, spec->correlation_len);
+	/* An empty correlation may come as NULL: memcpy must not see it. */
+	if(spec->correlation_len) memcpy(p->key + spec->topic_len + 1, spec->correlation, spec->correlation_len);
 	p->created_ms32 = (uint32_t)spec->created_ms;
 	p->deadline_ms = spec->deadline_ms;
-	p->state = RCPT_PENDING_SETTLED;
-	if(rcpt_heap__push(&core->deadlines, p) != RCPT_OK){
+	if(rcpt_heap__push(&t->deadlines, p) != RCPT_OK){
 		free(p);
 		return NULL;
 	}
-	p->area = rcpt_areas__acquire(core, spec->area, spec->area_len);
+	p->area = rcpt_areas__acquire(t->areas, spec->area, spec->area_len);
 	if(p->area == NULL){
-		rcpt_heap__remove(&core->deadlines, p);
+		rcpt_heap__remove(&t->deadlines, p);
 		free(p);
 		return NULL;
 	}
 
 	/* From here nothing fails: link it everywhere. */
-	rcpt_htable__insert(&core->pending, &p->node,
-			rcpt_pending__hash(p->key, spec->topic_len, spec->correlation, spec->correlation_len));
+	rcpt_htable__insert(&t->by_key, &p->node,
+			key_hash(p->key, spec->topic_len, spec->correlation, spec->correlation_len));
 	struct rcpt_client *requester = spec->requester;
 	RCPT_LIST_APPEND(&requester->requests, p, of_requester);
 	RCPT_LIST_APPEND(&p->area->requests, p, of_area);
-	RCPT_LIST_APPEND(&core->all, p, of_all);
+	RCPT_LIST_APPEND(&t->all, p, of_all);
 	requester->pending_count++;
-	if(p->open_return) core->open_return_count++;
-	core->stats.pending++;
-	if(core->stats.pending > core->stats.pending_high_water){
-		core->stats.pending_high_water = core->stats.pending;
-	}
-	core->persist.dirty = true;
+	if(p->open_return) t->open_return_count++;
+	rcpt_stats__pending_added(t->stats);
+	t->changes++;
 	return p;
 }
 
@@ -103,9 +142,9 @@ static void unlink_from_client(struct rcpt_delivery *d)
 	d->prev_of_client = d->next_of_client = NULL;
 }
 
-int rcpt_pending__add_delivery(struct rcpt_core *core, struct rcpt_pending *p, struct rcpt_client *c)
+int rcpt_pending__add_delivery(struct rcpt_pending_table *t, struct rcpt_pending *p, struct rcpt_client *c)
 {
-	(void)core;
+	(void)t;
 	if(rcpt_pending__delivered_to(p, c)) return RCPT_OK;   /* two matching subscriptions */
 	struct rcpt_delivery *d;
 	if(p->first.client == NULL){
@@ -123,7 +162,7 @@ int rcpt_pending__add_delivery(struct rcpt_core *core, struct rcpt_pending *p, s
 	return RCPT_OK;
 }
 
-bool rcpt_pending__drop_delivery(struct rcpt_core *core, struct rcpt_delivery *d)
+bool rcpt_pending__drop_delivery(struct rcpt_pending_table *t, struct rcpt_delivery *d)
 {
 	struct rcpt_pending *p = d->pending;
 	struct rcpt_client *c = d->client;
@@ -135,21 +174,19 @@ bool rcpt_pending__drop_delivery(struct rcpt_core *core, struct rcpt_delivery *d
 		free(d);
 	}
 	p->live_deliveries--;
-	rcpt_clients__release_if_empty(core, c);
+	rcpt_clients__release_if_unused(t->clients, c);
 	return p->live_deliveries == 0;
 }
 
-void rcpt_pending__destroy(struct rcpt_core *core, struct rcpt_pending *p)
+void rcpt_pending__destroy(struct rcpt_pending_table *t, struct rcpt_pending *p)
 {
-	rcpt_delivery__untrack(core, p);
-	if(core->persist.writer) rcpt_persist__forget(core, p);
-	rcpt_htable__remove(&core->pending, &p->node);
-	rcpt_heap__remove(&core->deadlines, p);
+	rcpt_htable__remove(&t->by_key, &p->node);
+	rcpt_heap__remove(&t->deadlines, p);
 
 	struct rcpt_client *requester = p->requester;
 	RCPT_LIST_REMOVE(&requester->requests, p, of_requester);
 	RCPT_LIST_REMOVE(&p->area->requests, p, of_area);
-	RCPT_LIST_REMOVE(&core->all, p, of_all);
+	RCPT_LIST_REMOVE(&t->all, p, of_all);
 	requester->pending_count--;
 
 	struct rcpt_delivery *d = &p->first;
@@ -160,48 +197,16 @@ void rcpt_pending__destroy(struct rcpt_core *core, struct rcpt_pending *p)
 			unlink_from_client(d);
 			/* The requester may have answered itself: its record is
 			 * released once, below. */
-			if(c != requester) rcpt_clients__release_if_empty(core, c);
+			if(c != requester) rcpt_clients__release_if_unused(t->clients, c);
 		}
 		if(d != &p->first) free(d);
 		d = next;
 	}
 
-	rcpt_areas__release(core, p->area);
-	if(p->open_return) core->open_return_count--;
-	core->stats.pending--;
-	core->persist.dirty = true;
+	rcpt_areas__release(t->areas, p->area);
+	if(p->open_return) t->open_return_count--;
+	rcpt_stats__pending_removed(t->stats);
+	t->changes++;
 	free(p);
-	rcpt_clients__release_if_empty(core, requester);
-}
-
-void rcpt_pending__finish(struct rcpt_core *core, struct rcpt_pending *p,
-		enum rcpt_outcome outcome, const char *status, const char *reason)
-{
-	if(status){
-		struct rcpt_receipt_out r = {
-			.topic = rcpt_pending__topic(p),
-			.qos = p->qos,
-			.status = status,
-			.reason = reason,
-		};
-		/* A correlation the broker made was never the requester's. */
-		if(!p->broker_correlation){
-			r.correlation.ptr = rcpt_pending__correlation(p);
-			r.correlation.len = p->correlation_len;
-		}
-		if(core->host.publish(core->host.ctx, &r) != RCPT_OK){
-			rcpt_core__logf(core, RCPT_LOG_ERR, "could not send receipt '%s' to '%s' for '%s': out of memory",
-					status, r.topic, p->requester->id);
-		}
-		rcpt_core__logf(core, RCPT_LOG_DEBUG, "receipt '%s' (%s) to '%s' for '%s'",
-				status, reason ? reason : "", r.topic, p->requester->id);
-	}
-	/* It may be in the state file on disk: note that it ended, before the
-	 * broker can deliver its receipt, so a restart never revives it. */
-	if(p->saved_gen) rcpt_persist__ended(core, p);
-	core->stats.totals[outcome]++;
-	if(outcome != RCPT_OUTCOME_ABANDONED){
-		rcpt_stats__record_latency(core, rcpt_pending__age_ms(p, rcpt_core__now(core)));
-	}
-	rcpt_pending__destroy(core, p);
+	rcpt_clients__release_if_unused(t->clients, requester);
 }

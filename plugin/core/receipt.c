@@ -1,18 +1,20 @@
 /*
- * Receipts: a responder's PUBLISH to a request's return topic with its
- * correlation data. Into a private return area only a matching receipt from
- * a client the request reached may pass; on an open return topic anything
- * that matches no pending request is ordinary traffic.
+ * Receipts (see the header).
  */
-#include "internal.h"
+#include <string.h>
+
+#include "core_parts.h"
+#include "life.h"
+#include "names.h"
+#include "receipt.h"
 
 static bool refuse(struct rcpt_core *core, const struct rcpt_publish *msg, const char *why,
 		struct rcpt_decision *out)
 {
 	out->action = RCPT_REFUSE;
 	out->reason = why;
-	core->stats.totals[RCPT_OUTCOME_UNMATCHED]++;
-	rcpt_core__logf(core, RCPT_LOG_NOTICE, "refused receipt from '%s' on '%s': %s",
+	rcpt_stats__count(&core->stats, RCPT_OUTCOME_UNMATCHED);
+	rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "refused receipt from '%s' on '%s': %s",
 			msg->sender.id, msg->topic, why);
 	return true;
 }
@@ -21,25 +23,25 @@ bool rcpt_receipt__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 		struct rcpt_decision *out)
 {
 	bool private_area = rcpt_names__below(msg->topic, core->cfg.return_prefix,
-			core->return_prefix_len) != NULL;
+			core->cfg.return_prefix_len) != NULL;
 
 	if(!msg->has_correlation || msg->correlation.len == 0){
 		return private_area ? refuse(core, msg, RECEIPTS_UNMATCHED_NO_CORRELATION, out) : false;
 	}
-	struct rcpt_pending *p = rcpt_pending__find(core, msg->topic, strlen(msg->topic),
+	struct rcpt_pending *p = rcpt_pending__find(&core->pending, msg->topic, strlen(msg->topic),
 			msg->correlation.ptr, msg->correlation.len);
 	if(p == NULL){
 		return private_area ? refuse(core, msg, RECEIPTS_UNMATCHED_NOT_PENDING, out) : false;
 	}
-	struct rcpt_client *sender = rcpt_clients__find(core, msg->sender.id);
+	struct rcpt_client *sender = rcpt_clients__find(&core->clients, msg->sender.id);
 	if(sender == NULL || !rcpt_pending__delivered_to(p, sender)){
 		return refuse(core, msg, RECEIPTS_UNMATCHED_NOT_DELIVERED, out);
 	}
 
 	out->action = RCPT_RECEIPT;
 	out->strip_correlation = p->broker_correlation;
-	rcpt_core__logf(core, RCPT_LOG_DEBUG, "receipt 'ok' from '%s' to '%s' for '%s'",
+	rcpt_host__logf(&core->host, RCPT_LOG_DEBUG, "receipt 'ok' from '%s' to '%s' for '%s'",
 			msg->sender.id, msg->topic, p->requester->id);
-	rcpt_pending__finish(core, p, RCPT_OUTCOME_OK, NULL, NULL);
+	rcpt_life__finish(core, p, RCPT_OUTCOME_OK, NULL, NULL);
 	return true;
 }

@@ -1,12 +1,16 @@
 /*
- * Requests: a PUBLISH with a Response Topic (or a `return-area`) to a subject
- * area. Decides its return topic, checks every rule, and either records a
- * pending receipt or refuses it with a reason.
+ * Requests (see the header).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "internal.h"
+#include "core_parts.h"
+#include "hash.h"
+#include "life.h"
+#include "names.h"
+#include "request.h"
+#include "sessions.h"
 
 /* Where the receipt of a request goes, as far as it could be worked out. */
 struct return_topic {
@@ -29,7 +33,7 @@ static const char *check_return_topic(struct rcpt_core *core, const struct rcpt_
 			return RECEIPTS_REJECT_BAD_RETURN_AREA;
 		}
 		if(!rcpt_names__valid_level(id, strlen(id))) return RECEIPTS_REJECT_BAD_CLIENT_ID;
-		size_t len = core->return_prefix_len + 1 + strlen(id) + 1 + strlen(msg->return_area);
+		size_t len = core->cfg.return_prefix_len + 1 + strlen(id) + 1 + strlen(msg->return_area);
 		rt->owned = malloc(len + 1);
 		if(rt->owned == NULL) return RECEIPTS_REJECT_NO_MEMORY;
 		snprintf(rt->owned, len + 1, "%s/%s/%s", core->cfg.return_prefix, id, msg->return_area);
@@ -46,7 +50,7 @@ static const char *check_return_topic(struct rcpt_core *core, const struct rcpt_
 	if(len == 0 || len > UINT16_MAX || t[0] == '$' || rcpt_names__has_wildcard(t)){
 		return RECEIPTS_REJECT_BAD_RETURN_TOPIC;
 	}
-	const char *rest = rcpt_names__below(t, core->cfg.return_prefix, core->return_prefix_len);
+	const char *rest = rcpt_names__below(t, core->cfg.return_prefix, core->cfg.return_prefix_len);
 	if(rest == NULL){
 		rt->open = true;
 	}else{
@@ -85,8 +89,8 @@ static void refuse(struct rcpt_core *core, const struct rcpt_publish *msg,
 {
 	out->action = RCPT_REFUSE;
 	out->reason = reason;
-	rcpt_stats__rejected(core, reason);
-	rcpt_core__logf(core, RCPT_LOG_NOTICE, "refused request from '%s' on '%s': %s",
+	rcpt_stats__rejected(&core->stats, reason);
+	rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "refused request from '%s' on '%s': %s",
 			msg->sender.id, msg->topic, reason);
 	/* A duplicate's receipt would carry the pending original's correlation. */
 	if(rt->usable && strcmp(reason, RECEIPTS_REJECT_DUPLICATE)){
@@ -102,22 +106,23 @@ static void refuse(struct rcpt_core *core, const struct rcpt_publish *msg,
 }
 
 static struct rcpt_pending *create(struct rcpt_core *core, const struct rcpt_publish *msg,
-		const struct return_topic *rt, const char *area, size_t area_len, uint32_t timeout_ms)
+		const struct return_topic *rt, const char *area, size_t area_len, uint32_t timeout_ms,
+		uint32_t payload_hash)
 {
 	uint8_t broker_corr[8];
 	const void *corr = msg->correlation.ptr;
 	size_t corr_len = msg->correlation.len;
 	bool broker_made = !msg->has_correlation || corr_len == 0;
 	if(broker_made){
-		uint64_t v = core->next_correlation++;
+		uint64_t v = core->requests.next_correlation++;
 		for(int i = 0; i < 8; i++) broker_corr[i] = (uint8_t)(v >> (56 - 8 * i));
 		corr = broker_corr;
 		corr_len = sizeof(broker_corr);
 	}
 
-	struct rcpt_client *requester = rcpt_clients__seen(core, &msg->sender);
+	struct rcpt_client *requester = rcpt_sessions__seen(core, &msg->sender);
 	if(requester == NULL) return NULL;
-	uint64_t now = rcpt_core__now(core);
+	uint64_t now = rcpt_host__now(&core->host);
 	struct rcpt_pending_spec spec = {
 		.requester = requester,
 		.area = area, .area_len = area_len,
@@ -129,12 +134,8 @@ static struct rcpt_pending *create(struct rcpt_core *core, const struct rcpt_pub
 		.created_ms = now,
 		.deadline_ms = now + timeout_ms,
 	};
-	struct rcpt_pending *p = rcpt_pending__create(core, &spec);
-	if(p && rcpt_delivery__reserve(core, p) != RCPT_OK){
-		rcpt_pending__destroy(core, p);
-		return NULL;
-	}
-	if(p == NULL) rcpt_clients__release_if_empty(core, requester);
+	struct rcpt_pending *p = rcpt_life__start(core, &spec, payload_hash);
+	if(p == NULL) rcpt_clients__release_if_unused(&core->clients, requester);
 	return p;
 }
 
@@ -146,20 +147,8 @@ static struct rcpt_pending *find_retransmitted(struct rcpt_core *core, const str
 {
 	if(msg->qos != 2) return NULL;
 	bool client_corr = msg->has_correlation && msg->correlation.len > 0;
-	for(struct rcpt_release_wait *w = core->waits_oldest; w; w = w->next_in_order){
-		struct rcpt_pending *p = w->u.pending;
-		if(w->payload_hash != payload_hash || p->topic_len != rt->len
-				|| memcmp(p->key, rt->topic, rt->len)
-				|| strcmp(p->requester->id, msg->sender.id)){
-			continue;
-		}
-		if(client_corr ? (!p->broker_correlation && p->correlation_len == msg->correlation.len
-					&& !memcmp(rcpt_pending__correlation(p), msg->correlation.ptr, msg->correlation.len))
-				: p->broker_correlation){
-			return p;
-		}
-	}
-	return NULL;
+	return rcpt_tracking__awaiting_release(&core->tracking, msg->sender.id, rt->topic, rt->len,
+			client_corr ? msg->correlation.ptr : NULL, msg->correlation.len, payload_hash);
 }
 
 static void rewrite(struct rcpt_core *core, const struct rcpt_publish *msg, struct rcpt_pending *p,
@@ -173,10 +162,11 @@ static void rewrite(struct rcpt_core *core, const struct rcpt_publish *msg, stru
 		out->add_correlation.len = p->correlation_len;
 	}
 	if(msg->subject_area_count > 0){
-		snprintf(core->topic_buf, core->request_prefix_len + RECEIPTS_MAX_AREA_LEN + 2, "%s/%.*s",
+		char *buf = core->requests.topic_buf;
+		snprintf(buf, core->cfg.request_prefix_len + RECEIPTS_MAX_AREA_LEN + 2, "%s/%.*s",
 				core->cfg.request_prefix, (int)area_len, area);
-		if(strcmp(core->topic_buf, msg->topic)){
-			out->new_topic = core->topic_buf;
+		if(strcmp(buf, msg->topic)){
+			out->new_topic = buf;
 			out->original_topic = msg->topic;
 		}
 	}
@@ -196,7 +186,7 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 	/* A re-routed request gets its new topic written over the old one's
 	 * bytes (the adapter may not hand the broker a new topic buffer). */
 	if(reason == NULL && msg->subject_area_count > 0
-			&& core->request_prefix_len + 1 + area_len > strlen(msg->topic)){
+			&& core->cfg.request_prefix_len + 1 + area_len > strlen(msg->topic)){
 		reason = RECEIPTS_REJECT_TOPIC_TOO_SHORT;
 	}
 	if(reason == NULL) reason = parse_timeout(core, msg, &timeout_ms);
@@ -213,19 +203,19 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 		}
 	}
 	if(reason == NULL && msg->has_correlation && msg->correlation.len > 0
-			&& rcpt_pending__find(core, rt.topic, rt.len, msg->correlation.ptr, msg->correlation.len)){
+			&& rcpt_pending__find(&core->pending, rt.topic, rt.len, msg->correlation.ptr, msg->correlation.len)){
 		reason = RECEIPTS_REJECT_DUPLICATE;
 	}
 	if(reason == NULL){
-		struct rcpt_client *c = rcpt_clients__find(core, msg->sender.id);
+		struct rcpt_client *c = rcpt_clients__find(&core->clients, msg->sender.id);
 		if(core->stats.pending >= core->cfg.max_pending
-				|| (c && c->pending_count >= core->cfg.max_pending_per_client)){
+				|| (c && rcpt_pending__count_of(c) >= core->cfg.max_pending_per_client)){
 			reason = RECEIPTS_REJECT_OVER_QUOTA;
 		}
 	}
 	struct rcpt_pending *p = NULL;
 	if(reason == NULL){
-		p = create(core, msg, &rt, area, area_len, timeout_ms);
+		p = create(core, msg, &rt, area, area_len, timeout_ms, payload_hash);
 		if(p == NULL) reason = RECEIPTS_REJECT_NO_MEMORY;
 	}
 	if(reason){
@@ -233,10 +223,22 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 		free(rt.owned);
 		return;
 	}
-	if(p->release_wait) p->release_wait->payload_hash = payload_hash;
 	out->pending = p;
 	rewrite(core, msg, p, area, area_len, out);
 	free(rt.owned);
-	rcpt_core__logf(core, RCPT_LOG_DEBUG, "request from '%s' to area '%s' tracked, receipt to '%s' within %u ms",
+	rcpt_host__logf(&core->host, RCPT_LOG_DEBUG, "request from '%s' to area '%s' tracked, receipt to '%s' within %u ms",
 			msg->sender.id, p->area->name, rcpt_pending__topic(p), timeout_ms);
+}
+
+int rcpt_request__init(struct rcpt_core *core, uint64_t seed)
+{
+	core->requests.topic_buf = malloc(core->cfg.request_prefix_len + RECEIPTS_MAX_AREA_LEN + 2);
+	core->requests.next_correlation = seed;
+	return core->requests.topic_buf ? RCPT_OK : RCPT_ERR_NOMEM;
+}
+
+void rcpt_request__free(struct rcpt_core *core)
+{
+	free(core->requests.topic_buf);
+	core->requests.topic_buf = NULL;
 }

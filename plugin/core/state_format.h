@@ -18,9 +18,7 @@
 #ifndef RCPT_STATE_FORMAT_H
 #define RCPT_STATE_FORMAT_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "buf.h"
 
 #define RCPT_STATE_VERSION 1
 #define RCPT_STATE_MAX_DELIVERIES 1024
@@ -34,19 +32,7 @@ enum rcpt_state_error {
 	RCPT_STATE_NOMEM,
 };
 
-const char *rcpt_state__error_text(enum rcpt_state_error e);
-
-/* A growable output buffer. */
-struct rcpt_buf {
-	unsigned char *data;
-	size_t len;
-	size_t capacity;
-	bool failed;      /* an allocation failed: the content is incomplete */
-};
-
-void rcpt_buf__free(struct rcpt_buf *b);
-/* Makes room for at least len more bytes up front. */
-void rcpt_buf__reserve(struct rcpt_buf *b, size_t len);
+const char *rcpt_state_format__error_text(enum rcpt_state_error e);
 
 struct rcpt_state_str {
 	const char *ptr;   /* points into the decoded buffer: not NUL-terminated */
@@ -80,30 +66,28 @@ struct rcpt_state_header {
 	uint64_t record_count;
 };
 
-void rcpt_state__begin(struct rcpt_buf *b, uint64_t generation, uint64_t saved_wall_ms);
-void rcpt_state__add(struct rcpt_buf *b, const struct rcpt_state_record *r);
+void rcpt_state_format__begin(struct rcpt_buf *b, uint64_t generation, uint64_t saved_wall_ms);
+void rcpt_state_format__add(struct rcpt_buf *b, const struct rcpt_state_record *r);
 /* Writes the record count into the header and appends the trailer: the
  * checksum over the whole file, so the writer thread does this, not the
  * broker's. */
-void rcpt_state__finish(struct rcpt_buf *b, uint64_t record_count);
+void rcpt_state_format__finish(struct rcpt_buf *b, uint64_t record_count);
 
 /* Checks the whole snapshot (magic, version, trailer, length, checksum)
  * and then calls each(ctx, record) for every record; stops at the first
  * malformed record. Nothing is passed on before the checks succeed, so a
  * damaged file is never half-loaded. */
-enum rcpt_state_error rcpt_state__decode(const unsigned char *data, size_t len,
+enum rcpt_state_error rcpt_state_format__decode(const unsigned char *data, size_t len,
 		struct rcpt_state_header *header,
 		void (*each)(void *ctx, const struct rcpt_state_record *r), void *ctx);
 
-void rcpt_journal__header(struct rcpt_buf *b, uint64_t generation);
-void rcpt_journal__record(struct rcpt_buf *b, const char *topic, size_t topic_len,
+void rcpt_state_format__journal_header(struct rcpt_buf *b, uint64_t generation);
+void rcpt_state_format__journal_record(struct rcpt_buf *b, const char *topic, size_t topic_len,
 		const void *corr, size_t corr_len);
 /* Calls each(ctx, topic, corr) for every intact record, stopping at the
  * first damaged or cut one (a kill may cut the last). Returns the header's
  * generation in *generation. */
-enum rcpt_state_error rcpt_journal__decode(const unsigned char *data, size_t len, uint64_t *generation,
+enum rcpt_state_error rcpt_state_format__journal_decode(const unsigned char *data, size_t len, uint64_t *generation,
 		void (*each)(void *ctx, struct rcpt_state_str topic, struct rcpt_state_str corr), void *ctx);
-
-uint32_t rcpt_crc32(uint32_t crc, const void *data, size_t len);
 
 #endif

@@ -4,7 +4,7 @@
  * described, as the plugin does at start.
  */
 #include "fuzz_host.h"
-#include "rcpt.h"
+#include "core.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fuzz_host.h"
-#include "rcpt.h"
+#include "core.h"
 
 static void add_request(struct rcpt_core *core, const char *id, const char *area, const char *corr)
 {

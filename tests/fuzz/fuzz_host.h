@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rcpt.h"
+#include "core.h"
 
 struct fuzz_host {
 	struct rcpt_host ops;

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "names.h"
+#include "receipts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fuzz_host.h"
-#include "rcpt.h"
+#include "core.h"
 
 #define FIELD 200
 

@@ -26,8 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned sum = 0;
 	struct rcpt_state_header h;
-	rcpt_state__decode(data, size, &h, each_record, &sum);
+	rcpt_state_format__decode(data, size, &h, each_record, &sum);
 	uint64_t generation;
-	rcpt_journal__decode(data, size, &generation, each_ended, &sum);
+	rcpt_state_format__journal_decode(data, size, &generation, each_ended, &sum);
 	return (int)(sum & 0);
 }

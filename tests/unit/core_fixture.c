@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 #include "core_fixture.h"
-#include "internal.h"
+#include "core_parts.h"
 
 struct rcpt_core *core;
 
@@ -48,7 +48,7 @@ void assert_ended_once(enum rcpt_outcome outcome, size_t published, uint64_t lat
 	struct rcpt_stats s = t_stats(core);
 	ck_assert_uint_eq(s.pending, 0);
 	ck_assert_uint_eq(s.totals[outcome], 1);
-	ck_assert_uint_eq(core->clients.count, 0);
+	ck_assert_uint_eq(rcpt_clients__count(&core->clients), 0);
 	fake_host__advance_ms(later_ms);
 	rcpt_core__on_tick(core);
 	ck_assert_uint_eq(fake_host__publish_count(), published);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rcpt.h"
+#include "core.h"
 #include "receipts.h"
 
 /* Not zero, so that "deadline = now + timeout" cannot pass by accident. */

@@ -15,5 +15,6 @@ Suite *access_suite(void);
 Suite *sessions_suite(void);
 Suite *control_suite(void);
 Suite *state_suite(void);
+Suite *props_suite(void);
 
 #endif

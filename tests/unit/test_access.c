@@ -4,7 +4,7 @@
 
 #include "core_fixture.h"
 #include "fake_host.h"
-#include "internal.h"
+#include "core_parts.h"
 #include "suites.h"
 
 static enum rcpt_access read_as(const char *topic, const char *id)
@@ -50,7 +50,7 @@ START_TEST(test_read_return_area)
 	ck_assert_int_eq(read_as("ret", "C"), RCPT_ACCESS_DENY);
 	ck_assert_int_eq(read_as("ret//x", ""), RCPT_ACCESS_DENY);
 	ck_assert_uint_eq(fake_host__log_total(), 0);
-	ck_assert_uint_eq(core->clients.count, 0);
+	ck_assert_uint_eq(rcpt_clients__count(&core->clients), 0);
 }
 END_TEST
 
@@ -63,7 +63,7 @@ START_TEST(test_read_elsewhere_falls_back)
 	ck_assert_int_eq(read_as("x/ret/C", "D"), RCPT_ACCESS_FALLBACK);
 	ck_assert_uint_eq(fake_host__log_total(), 0);
 	/* A READ check of no tracked request keeps no record. */
-	ck_assert_uint_eq(core->clients.count, 0);
+	ck_assert_uint_eq(rcpt_clients__count(&core->clients), 0);
 }
 END_TEST
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fake_host.h"
-#include "internal.h"
+#include "core_parts.h"
 #include "suites.h"
 
 static struct rcpt_config cfg;

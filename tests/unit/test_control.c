@@ -8,7 +8,7 @@
 
 #include "core_fixture.h"
 #include "fake_host.h"
-#include "internal.h"
+#include "core_parts.h"
 #include "suites.h"
 
 static cJSON *reply;
@@ -180,8 +180,8 @@ START_TEST(test_cancel_all)
 	ck_assert_int_eq((int)number(data, "cancelled"), 1);
 	t_assert_receipt(2, "ret/D/x", "d1", 2, 1, RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED);
 	ck_assert_uint_eq(t_stats(core).pending, 0);
-	ck_assert_uint_eq(core->clients.count, 0);
-	ck_assert_uint_eq(core->areas.count, 0);
+	ck_assert_uint_eq(rcpt_clients__count(&core->clients), 0);
+	ck_assert_uint_eq(rcpt_areas__count(&core->areas), 0);
 }
 END_TEST
 

@@ -5,14 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "heap.h"
 #include "suites.h"
 
 enum { N = 3000 };
 
-static struct rcpt_pending **make(size_t n)
+/* A record as the heap sees one: its deadline and its index. */
+struct timed {
+	uint64_t deadline_ms;
+	uint32_t heap_index;
+};
+
+#define EMPTY_HEAP RCPT_HEAP_OF(struct timed, deadline_ms, heap_index)
+
+static struct timed **make(size_t n)
 {
-	struct rcpt_pending **p = calloc(n, sizeof(*p));
+	struct timed **p = calloc(n, sizeof(*p));
 	ck_assert_ptr_nonnull(p);
 	for(size_t i = 0; i < n; i++){
 		p[i] = calloc(1, sizeof(**p));
@@ -21,7 +29,7 @@ static struct rcpt_pending **make(size_t n)
 	return p;
 }
 
-static void destroy(struct rcpt_pending **p, size_t n)
+static void destroy(struct timed **p, size_t n)
 {
 	for(size_t i = 0; i < n; i++) free(p[i]);
 	free(p);
@@ -32,8 +40,9 @@ static void destroy(struct rcpt_pending **p, size_t n)
 static void assert_heap(const struct rcpt_heap *h)
 {
 	for(uint32_t i = 0; i < h->count; i++){
-		bool ok = h->items[i]->heap_index == i
-			&& (i == 0 || h->items[(i - 1) / 2]->deadline_ms <= h->items[i]->deadline_ms);
+		const struct timed *item = h->items[i];
+		const struct timed *parent = i ? h->items[(i - 1) / 2] : NULL;
+		bool ok = item->heap_index == i && (parent == NULL || parent->deadline_ms <= item->deadline_ms);
 		if(!ok) ck_abort_msg("heap broken at index %u of %u", i, h->count);
 	}
 }
@@ -42,7 +51,7 @@ static void drain_in_order(struct rcpt_heap *h, size_t expect)
 {
 	uint64_t last = 0;
 	size_t n = 0;
-	struct rcpt_pending *p;
+	struct timed *p;
 	while((p = rcpt_heap__top(h)) != NULL){
 		ck_assert_uint_ge(p->deadline_ms, last);
 		last = p->deadline_ms;
@@ -55,8 +64,8 @@ static void drain_in_order(struct rcpt_heap *h, size_t expect)
 
 START_TEST(test_random_order)
 {
-	struct rcpt_heap h = {0};
-	struct rcpt_pending **p = make(N);
+	struct rcpt_heap h = EMPTY_HEAP;
+	struct timed **p = make(N);
 	srand(1);
 	for(size_t i = 0; i < N; i++){
 		p[i]->deadline_ms = (uint64_t)(rand() % 5000);
@@ -72,8 +81,8 @@ END_TEST
 
 START_TEST(test_remove_from_middle)
 {
-	struct rcpt_heap h = {0};
-	struct rcpt_pending **p = make(N);
+	struct rcpt_heap h = EMPTY_HEAP;
+	struct timed **p = make(N);
 	srand(2);
 	for(size_t i = 0; i < N; i++){
 		p[i]->deadline_ms = (uint64_t)(rand() % 100000);
@@ -98,8 +107,8 @@ END_TEST
 /* Same-deadline requests, as most are, then removal of the last one added. */
 START_TEST(test_equal_deadlines)
 {
-	struct rcpt_heap h = {0};
-	struct rcpt_pending **p = make(10);
+	struct rcpt_heap h = EMPTY_HEAP;
+	struct timed **p = make(10);
 	for(size_t i = 0; i < 10; i++){
 		p[i]->deadline_ms = 500;
 		ck_assert_int_eq(rcpt_heap__push(&h, p[i]), RCPT_OK);
@@ -117,8 +126,8 @@ END_TEST
 
 START_TEST(test_remove_absent_and_empty)
 {
-	struct rcpt_heap h = {0};
-	struct rcpt_pending **p = make(3);
+	struct rcpt_heap h = EMPTY_HEAP;
+	struct timed **p = make(3);
 	ck_assert_ptr_null(rcpt_heap__top(&h));
 	p[0]->deadline_ms = 1;
 	p[1]->deadline_ms = 2;

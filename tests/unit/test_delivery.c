@@ -7,7 +7,7 @@
 
 #include "core_fixture.h"
 #include "fake_host.h"
-#include "internal.h"
+#include "core_parts.h"
 #include "suites.h"
 
 static void assert_no_responders(size_t i, const char *topic, const char *corr, uint8_t qos)
@@ -71,11 +71,11 @@ START_TEST(test_reached_one)
 	rcpt_core__on_tick(core);
 	ck_assert_uint_eq(fake_host__publish_count(), 0);
 	ck_assert_uint_eq(t_stats(core).pending, 1);
-	struct rcpt_client *r = rcpt_clients__find(core, "R");
+	struct rcpt_client *r = rcpt_clients__find(&core->clients, "R");
 	ck_assert_ptr_nonnull(r);
 	ck_assert(rcpt_pending__delivered_to(p, r));
 	ck_assert_uint_eq(p->live_deliveries, 1);
-	ck_assert_int_eq(p->state, RCPT_PENDING_SETTLED);
+	ck_assert_int_eq(p->track_state, RCPT_TRACK_SETTLED);
 }
 END_TEST
 
@@ -90,7 +90,7 @@ START_TEST(test_read_of_other_message)
 	rcpt_core__settle(core);
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 	assert_no_responders(0, "ret/C/x", "c1", 1);
-	ck_assert_uint_eq(core->clients.count, 0);
+	ck_assert_uint_eq(rcpt_clients__count(&core->clients), 0);
 }
 END_TEST
 
@@ -149,7 +149,7 @@ START_TEST(test_qos2_never_released)
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 	assert_no_responders(0, "ret/C/x", "c1", 2);
 	ck_assert_uint_eq(t_stats(core).pending, 0);
-	ck_assert_uint_eq(core->release_waits.count, 0);
+	ck_assert_uint_eq(rcpt_tracking__waiting(&core->tracking), 0);
 }
 END_TEST
 
@@ -165,7 +165,7 @@ START_TEST(test_qos2_released)
 	t_read(core, t_key(0), "req/A", "S");
 	fake_host__advance_ms(500);
 	rcpt_core__on_tick(core);
-	ck_assert_int_eq(p->state, RCPT_PENDING_SETTLED);
+	ck_assert_int_eq(p->track_state, RCPT_TRACK_SETTLED);
 	fake_host__advance_ms(10000);
 	rcpt_core__on_tick(core);
 	ck_assert_uint_eq(fake_host__publish_count(), 0);

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "hash.h"
+#include "htable.h"
 #include "suites.h"
 
 struct item {

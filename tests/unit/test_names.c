@@ -3,7 +3,8 @@
 #include <check.h>
 #include <string.h>
 
-#include "internal.h"
+#include "names.h"
+#include "receipts.h"
 #include "suites.h"
 
 static bool level(const char *s)

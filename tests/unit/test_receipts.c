@@ -5,7 +5,7 @@
 
 #include "core_fixture.h"
 #include "fake_host.h"
-#include "internal.h"
+#include "core_parts.h"
 #include "suites.h"
 
 static void expect_receipt(const struct rcpt_publish *m, bool strip)
@@ -53,7 +53,7 @@ START_TEST(test_answer_from_responder)
 	t_delivered(core, "C", "A", "ret/C/x", "c1", "R", 0);
 	struct rcpt_publish a = t_ans("R", "ret/C/x", "c1", 2);
 	expect_receipt(&a, false);
-	ck_assert_uint_eq(core->areas.count, 0);
+	ck_assert_uint_eq(rcpt_areas__count(&core->areas), 0);
 	/* Nothing is left to time out. */
 	assert_ended_once(RCPT_OUTCOME_OK, 0, 300000);
 }
@@ -160,10 +160,10 @@ END_TEST
 START_TEST(test_open_return_answer)
 {
 	t_delivered(core, "C", "A", "answers/C", "c1", "R", 0);
-	ck_assert_uint_eq(core->open_return_count, 1);
+	ck_assert_uint_eq(core->pending.open_return_count, 1);
 	struct rcpt_publish a = t_ans("R", "answers/C", "c1", 2);
 	expect_receipt(&a, false);
-	ck_assert_uint_eq(core->open_return_count, 0);
+	ck_assert_uint_eq(core->pending.open_return_count, 0);
 	ck_assert_uint_eq(t_stats(core).pending, 0);
 	/* Once answered, the same message is ordinary traffic again. */
 	expect_pass(&a);

@@ -6,7 +6,7 @@
 
 #include "core_fixture.h"
 #include "fake_host.h"
-#include "internal.h"
+#include "core_parts.h"
 #include "suites.h"
 
 /* Refused with reason: one NOTICE naming it and nothing else logged, a
@@ -161,7 +161,7 @@ START_TEST(test_open_return_topic)
 	struct rcpt_publish m = t_req("C", "req/A", "answers/C", "c1");
 	struct rcpt_decision d = accept(&m);
 	ck_assert(d.pending->open_return);
-	ck_assert_uint_eq(core->open_return_count, 1);
+	ck_assert_uint_eq(core->pending.open_return_count, 1);
 	ck_assert_str_eq(rcpt_pending__topic(d.pending), "answers/C");
 	assert_quiet();
 }
@@ -227,9 +227,9 @@ START_TEST(test_request_abort)
 	struct rcpt_stats s = t_stats(core);
 	ck_assert_uint_eq(s.pending, 0);
 	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_REJECTED], 1);
-	ck_assert_uint_eq(core->clients.count, 0);
-	ck_assert_uint_eq(core->areas.count, 0);
-	ck_assert_uint_eq(core->open_return_count, 0);
+	ck_assert_uint_eq(rcpt_clients__count(&core->clients), 0);
+	ck_assert_uint_eq(rcpt_areas__count(&core->areas), 0);
+	ck_assert_uint_eq(core->pending.open_return_count, 0);
 	/* Forgotten: the same pair is not a duplicate. */
 	accept(&m);
 	assert_quiet();
@@ -255,8 +255,8 @@ START_TEST(test_bad_area)
 		m.subject_area = areas[i];
 		expect_refused(&m, RECEIPTS_REJECT_BAD_AREA, "ret/C/x");
 	}
-	ck_assert_uint_eq(core->areas.count, 0);
-	ck_assert_uint_eq(core->clients.count, 0);
+	ck_assert_uint_eq(rcpt_areas__count(&core->areas), 0);
+	ck_assert_uint_eq(rcpt_clients__count(&core->clients), 0);
 }
 END_TEST
 
@@ -322,7 +322,7 @@ START_TEST(test_bad_client_id)
 		m.return_area = "N";
 		expect_refused(&m, RECEIPTS_REJECT_BAD_CLIENT_ID, NULL);
 	}
-	ck_assert_uint_eq(core->clients.count, 0);
+	ck_assert_uint_eq(rcpt_clients__count(&core->clients), 0);
 }
 END_TEST
 

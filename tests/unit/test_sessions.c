@@ -6,7 +6,8 @@
 
 #include "core_fixture.h"
 #include "fake_host.h"
-#include "internal.h"
+#include "core_parts.h"
+#include "sessions.h"
 #include "suites.h"
 
 /* A request from requester (clean start as given) delivered to responder. */
@@ -60,9 +61,9 @@ static void assert_kept(uint64_t pending)
 static void assert_no_records(void)
 {
 	ck_assert_uint_eq(t_stats(core).pending, 0);
-	ck_assert_uint_eq(core->clients.count, 0);
-	ck_assert_uint_eq(core->areas.count, 0);
-	ck_assert_uint_eq(core->unresolved_clients, 0);
+	ck_assert_uint_eq(rcpt_clients__count(&core->clients), 0);
+	ck_assert_uint_eq(rcpt_areas__count(&core->areas), 0);
+	ck_assert_uint_eq(rcpt_sessions__unresolved(core), 0);
 }
 
 /* ---- requesters ---- */
@@ -102,7 +103,7 @@ START_TEST(test_persistent_requester_kept_through_reconnect)
 	assert_kept(1);
 	seen_publishing("C", false);
 	assert_kept(1);
-	ck_assert_uint_eq(core->unresolved_clients, 0);
+	ck_assert_uint_eq(rcpt_sessions__unresolved(core), 0);
 	struct rcpt_decision d = answer("R", "C", "c1");
 	ck_assert_int_eq(d.action, RCPT_RECEIPT);
 	assert_no_records();
@@ -116,7 +117,7 @@ START_TEST(test_persistent_requester_seen_by_read)
 	rcpt_core__on_disconnect(core, "C", true);
 	seen_reading("C", false);
 	assert_kept(1);
-	ck_assert_uint_eq(core->unresolved_clients, 0);
+	ck_assert_uint_eq(rcpt_sessions__unresolved(core), 0);
 	/* Back online and persistent: its next clean start ends it. */
 	rcpt_core__on_disconnect(core, "C", false);
 	rcpt_core__on_disconnect(core, "C", true);
@@ -214,7 +215,7 @@ START_TEST(test_one_of_two_responders_leaves)
 	rcpt_core__on_disconnect(core, "R1", true);
 	ck_assert_uint_eq(fake_host__publish_count(), 0);
 	ck_assert_uint_eq(t_stats(core).pending, 1);
-	ck_assert_ptr_null(rcpt_clients__find(core, "R1"));
+	ck_assert_ptr_null(rcpt_clients__find(&core->clients, "R1"));
 	rcpt_core__on_disconnect(core, "R2", true);
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);

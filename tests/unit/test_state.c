@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "fake_host.h"
-#include "internal.h"
+#include "core_parts.h"
 #include "state_format.h"
 #include "suites.h"
 
@@ -131,9 +131,9 @@ static struct rcpt_buf encode(size_t records, uint64_t count)
 {
 	sample_records(sample);
 	struct rcpt_buf b = {0};
-	rcpt_state__begin(&b, 42, WALL_START_MS + 100);
-	for(size_t i = 0; i < records; i++) rcpt_state__add(&b, &sample[i]);
-	rcpt_state__finish(&b, count);
+	rcpt_state_format__begin(&b, 42, WALL_START_MS + 100);
+	for(size_t i = 0; i < records; i++) rcpt_state_format__add(&b, &sample[i]);
+	rcpt_state_format__finish(&b, count);
 	ck_assert(!b.failed);
 	return b;
 }
@@ -145,9 +145,9 @@ static void assert_refused(const unsigned char *data, size_t len, enum rcpt_stat
 	static struct decoded d;
 	d.count = 0;
 	struct rcpt_state_header h;
-	enum rcpt_state_error got = rcpt_state__decode(data, len, &h, collect, &d);
-	ck_assert_msg(got == rc, "%s at %zu: %s, expected %s", what, at, rcpt_state__error_text(got),
-			rcpt_state__error_text(rc));
+	enum rcpt_state_error got = rcpt_state_format__decode(data, len, &h, collect, &d);
+	ck_assert_msg(got == rc, "%s at %zu: %s, expected %s", what, at, rcpt_state_format__error_text(got),
+			rcpt_state_format__error_text(rc));
 	ck_assert_msg(d.count == 0, "%s at %zu: %zu record(s) passed on", what, at, d.count);
 }
 
@@ -157,7 +157,7 @@ START_TEST(test_format_roundtrip)
 	static struct decoded d;
 	d.count = 0;
 	struct rcpt_state_header h;
-	ck_assert_int_eq(rcpt_state__decode(b.data, b.len, &h, collect, &d), RCPT_STATE_OK);
+	ck_assert_int_eq(rcpt_state_format__decode(b.data, b.len, &h, collect, &d), RCPT_STATE_OK);
 	ck_assert_uint_eq(h.version, RCPT_STATE_VERSION);
 	ck_assert_uint_eq(h.generation, 42);
 	ck_assert_uint_eq(h.saved_wall_ms, WALL_START_MS + 100);
@@ -177,7 +177,7 @@ START_TEST(test_format_empty_snapshot)
 	struct rcpt_state_header h;
 	static struct decoded d;
 	d.count = 0;
-	ck_assert_int_eq(rcpt_state__decode(b.data, b.len, &h, collect, &d), RCPT_STATE_OK);
+	ck_assert_int_eq(rcpt_state_format__decode(b.data, b.len, &h, collect, &d), RCPT_STATE_OK);
 	ck_assert_uint_eq(h.record_count, 0);
 	ck_assert_uint_eq(d.count, 0);
 	rcpt_buf__free(&b);
@@ -191,9 +191,9 @@ START_TEST(test_format_truncated_everywhere)
 		static struct decoded d;
 		d.count = 0;
 		struct rcpt_state_header h;
-		enum rcpt_state_error got = rcpt_state__decode(b.data, len, &h, collect, &d);
+		enum rcpt_state_error got = rcpt_state_format__decode(b.data, len, &h, collect, &d);
 		ck_assert_msg(got == RCPT_STATE_TRUNCATED || got == RCPT_STATE_NOT_A_STATE_FILE
-				|| got == RCPT_STATE_CORRUPT, "cut at %zu of %zu: %s", len, b.len, rcpt_state__error_text(got));
+				|| got == RCPT_STATE_CORRUPT, "cut at %zu of %zu: %s", len, b.len, rcpt_state_format__error_text(got));
 		ck_assert_msg(d.count == 0, "cut at %zu: %zu record(s) passed on", len, d.count);
 	}
 	rcpt_buf__free(&b);
@@ -240,7 +240,7 @@ START_TEST(test_format_wrong_magic)
 	static const char garbage[] = "this is not a receipts state file, just text\n";
 	assert_refused((const unsigned char *)garbage, sizeof(garbage) - 1, RCPT_STATE_NOT_A_STATE_FILE, "text", 0);
 	struct rcpt_buf j = {0};
-	rcpt_journal__header(&j, 42);
+	rcpt_state_format__journal_header(&j, 42);
 	assert_refused(j.data, j.len, RCPT_STATE_NOT_A_STATE_FILE, "a journal", 0);
 	rcpt_buf__free(&j);
 }
@@ -274,10 +274,10 @@ START_TEST(test_format_bad_record_no_half_load)
 		case 3: bad[1].return_topic = S(""); break;
 	}
 	struct rcpt_buf b = {0};
-	rcpt_state__begin(&b, 1, 1);
-	rcpt_state__add(&b, &bad[0]);
-	rcpt_state__add(&b, &bad[1]);
-	rcpt_state__finish(&b, 2);
+	rcpt_state_format__begin(&b, 1, 1);
+	rcpt_state_format__add(&b, &bad[0]);
+	rcpt_state_format__add(&b, &bad[1]);
+	rcpt_state_format__finish(&b, 2);
 	assert_refused(b.data, b.len, RCPT_STATE_CORRUPT, "malformed record", (size_t)_i);
 	rcpt_buf__free(&b);
 }
@@ -314,9 +314,9 @@ static const size_t journal_corr_lens[3] = {2, 0, 3};
 static struct rcpt_buf journal(size_t ends[3])
 {
 	struct rcpt_buf b = {0};
-	rcpt_journal__header(&b, 7);
+	rcpt_state_format__journal_header(&b, 7);
 	for(int i = 0; i < 3; i++){
-		rcpt_journal__record(&b, journal_topics[i], strlen(journal_topics[i]), journal_corrs[i],
+		rcpt_state_format__journal_record(&b, journal_topics[i], strlen(journal_topics[i]), journal_corrs[i],
 				journal_corr_lens[i]);
 		ends[i] = b.len;
 	}
@@ -340,7 +340,7 @@ START_TEST(test_journal_roundtrip)
 	struct rcpt_buf b = journal(ends);
 	struct ended e = {0};
 	uint64_t gen = 0;
-	ck_assert_int_eq(rcpt_journal__decode(b.data, b.len, &gen, collect_ended, &e), RCPT_STATE_OK);
+	ck_assert_int_eq(rcpt_state_format__journal_decode(b.data, b.len, &gen, collect_ended, &e), RCPT_STATE_OK);
 	ck_assert_uint_eq(gen, 7);
 	assert_ended(&e, 3);
 	ck_assert_mem_eq(b.data, "RCPTJRNL", 8);
@@ -356,15 +356,15 @@ START_TEST(test_journal_cut_in_last_record)
 	for(size_t len = ends[1] + 1; len < ends[2]; len++){
 		struct ended e = {0};
 		uint64_t gen = 0;
-		enum rcpt_state_error got = rcpt_journal__decode(b.data, len, &gen, collect_ended, &e);
-		ck_assert_msg(got == RCPT_STATE_TRUNCATED, "cut at %zu: %s", len, rcpt_state__error_text(got));
+		enum rcpt_state_error got = rcpt_state_format__journal_decode(b.data, len, &gen, collect_ended, &e);
+		ck_assert_msg(got == RCPT_STATE_TRUNCATED, "cut at %zu: %s", len, rcpt_state_format__error_text(got));
 		ck_assert_uint_eq(gen, 7);
 		assert_ended(&e, 2);
 	}
 	/* Cut right after a record: a complete, shorter journal. */
 	struct ended e = {0};
 	uint64_t gen = 0;
-	ck_assert_int_eq(rcpt_journal__decode(b.data, ends[1], &gen, collect_ended, &e), RCPT_STATE_OK);
+	ck_assert_int_eq(rcpt_state_format__journal_decode(b.data, ends[1], &gen, collect_ended, &e), RCPT_STATE_OK);
 	assert_ended(&e, 2);
 	rcpt_buf__free(&b);
 }
@@ -378,10 +378,10 @@ START_TEST(test_journal_damaged_last_record)
 		b.data[at] ^= 0x10;
 		struct ended e = {0};
 		uint64_t gen = 0;
-		enum rcpt_state_error got = rcpt_journal__decode(b.data, b.len, &gen, collect_ended, &e);
+		enum rcpt_state_error got = rcpt_state_format__journal_decode(b.data, b.len, &gen, collect_ended, &e);
 		/* A damaged length may also make the record look cut. */
 		ck_assert_msg(got == RCPT_STATE_CORRUPT || got == RCPT_STATE_TRUNCATED, "flip at %zu: %s", at,
-				rcpt_state__error_text(got));
+				rcpt_state_format__error_text(got));
 		assert_ended(&e, 2);
 		b.data[at] ^= 0x10;
 	}
@@ -396,11 +396,11 @@ START_TEST(test_journal_bad_header)
 	struct ended e = {0};
 	uint64_t gen = 0;
 	b.data[0] = 'X';
-	ck_assert_int_eq(rcpt_journal__decode(b.data, b.len, &gen, collect_ended, &e), RCPT_STATE_NOT_A_STATE_FILE);
+	ck_assert_int_eq(rcpt_state_format__journal_decode(b.data, b.len, &gen, collect_ended, &e), RCPT_STATE_NOT_A_STATE_FILE);
 	b.data[0] = 'R';
 	b.data[8] = RCPT_STATE_VERSION + 1;
-	ck_assert_int_eq(rcpt_journal__decode(b.data, b.len, &gen, collect_ended, &e), RCPT_STATE_FUTURE_VERSION);
-	ck_assert_int_eq(rcpt_journal__decode(b.data, 15, &gen, collect_ended, &e), RCPT_STATE_TRUNCATED);
+	ck_assert_int_eq(rcpt_state_format__journal_decode(b.data, b.len, &gen, collect_ended, &e), RCPT_STATE_FUTURE_VERSION);
+	ck_assert_int_eq(rcpt_state_format__journal_decode(b.data, 15, &gen, collect_ended, &e), RCPT_STATE_TRUNCATED);
 	ck_assert_uint_eq(e.count, 0);
 	rcpt_buf__free(&b);
 }
@@ -585,7 +585,7 @@ START_TEST(test_saved_file_is_the_documented_format)
 	static struct decoded d;
 	d.count = 0;
 	struct rcpt_state_header h;
-	ck_assert_int_eq(rcpt_state__decode(data, len, &h, collect, &d), RCPT_STATE_OK);
+	ck_assert_int_eq(rcpt_state_format__decode(data, len, &h, collect, &d), RCPT_STATE_OK);
 	ck_assert_uint_eq(h.saved_wall_ms, WALL_START_MS);
 	ck_assert_uint_eq(d.count, 1);
 	const struct rcpt_state_record *r = &d.rec[0];
@@ -724,7 +724,7 @@ START_TEST(test_snapshot_built_over_ticks)
 		request("P", false, corr, NULL, "R", false, 0);
 	}
 	periodic_save_begins();
-	ck_assert(rcpt_persist__building(core));
+	ck_assert(rcpt_persist__building(&core->persist));
 	static const char *const ended[] = {"c1", "c3", "c11", "c7"};
 	for(size_t i = 0; i < 4; i++){
 		ck_assert_int_eq(answer("R", false, "P", str_bytes(ended[i])).action, RCPT_RECEIPT);

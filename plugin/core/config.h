@@ -1,0 +1,46 @@
+/*
+ * Plugin options: defaults, parsing of `plugin_opt_*` values, and the checks
+ * that make a bad configuration fail at start with a line naming the option.
+ */
+#ifndef RCPT_CONFIG_H
+#define RCPT_CONFIG_H
+
+#include "types.h"
+
+enum rcpt_acl_fallback {
+	RCPT_FALLBACK_ALLOW,
+	RCPT_FALLBACK_DEFER,
+};
+
+struct rcpt_config {
+	char *request_prefix;      /* owned */
+	char *return_prefix;       /* owned */
+	size_t request_prefix_len;
+	size_t return_prefix_len;
+	uint32_t default_timeout_ms;
+	uint32_t max_timeout_ms;
+	uint32_t max_pending;
+	uint32_t max_pending_per_client;
+	uint32_t max_correlation_len;
+	enum rcpt_acl_fallback acl_fallback;
+	char **control_users;      /* owned, NULL-terminated; NULL: control API off */
+	char *state_file;          /* owned; NULL: pending requests are not saved */
+	uint32_t save_interval_s;
+	uint32_t sys_interval_s;   /* 0: no $SYS topics */
+};
+
+/* Fills the defaults. */
+int rcpt_config__init(struct rcpt_config *cfg);
+/* Applies one `plugin_opt_<key> <value>`. Unknown keys are refused too, so a
+ * typo is not silently ignored. On failure writes one line naming the option
+ * into err. */
+int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value,
+		char *err, size_t err_size);
+/* Cross-option checks, after every option is set. */
+int rcpt_config__validate(const struct rcpt_config *cfg, char *err, size_t err_size);
+void rcpt_config__free(struct rcpt_config *cfg);
+/* One line stating the effective options, for the start-up log. */
+void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size);
+bool rcpt_config__is_control_user(const struct rcpt_config *cfg, const char *username);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * The core's state: one part per module, each written only by the module
+ * that owns it; the others go through its functions. Only the modules at
+ * the top (life, restore, sessions, request, receipt, control, core) see
+ * this composition; the floors below get just their own part and the parts
+ * they use.
+ */
+#ifndef RCPT_CORE_PARTS_H
+#define RCPT_CORE_PARTS_H
+
+#include "areas.h"
+#include "clients.h"
+#include "config.h"
+#include "host.h"
+#include "pending.h"
+#include "persist.h"
+#include "receipts.h"
+#include "stats.h"
+#include "sys.h"
+#include "tracking.h"
+
+struct rcpt_core {
+	struct rcpt_host host;
+	struct rcpt_config cfg;
+	struct rcpt_stats stats;
+	struct rcpt_clients clients;
+	struct rcpt_areas areas;
+	struct rcpt_pending_table pending;
+	struct rcpt_tracking tracking;
+	struct rcpt_persist persist;
+	struct {
+		char *topic_buf;              /* request prefix + "/" + area */
+		uint64_t next_correlation;    /* of broker-made correlation data */
+	} requests;                       /* request.c's */
+	struct rcpt_sys sys;
+	struct {
+		uint64_t last_ms;
+		bool silence_warned;
+	} ticks;                          /* core.c's */
+};
+
+#endif

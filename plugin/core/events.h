@@ -1,0 +1,54 @@
+/*
+ * A PUBLISH as the core sees it, and what the core decides about it: the
+ * plain values the adapter passes in and applies back.
+ */
+#ifndef RCPT_EVENTS_H
+#define RCPT_EVENTS_H
+
+#include "types.h"
+
+struct rcpt_pending;
+
+/* The parts of a PUBLISH the core looks at. Counts are how many user
+ * properties of that name the message had; the value is the first one. */
+struct rcpt_publish {
+	struct rcpt_client_ref sender;
+	const char *topic;
+	uint8_t qos;
+	bool retain;
+	struct rcpt_bytes payload;
+	bool has_response_topic;
+	const char *response_topic;
+	bool has_correlation;
+	struct rcpt_bytes correlation;
+	unsigned subject_area_count;
+	const char *subject_area;
+	unsigned return_area_count;
+	const char *return_area;
+	unsigned timeout_count;
+	const char *timeout;
+};
+
+enum rcpt_action {
+	RCPT_PASS,      /* not ours: deliver untouched */
+	RCPT_REQUEST,   /* a tracked request: rewrite as the decision says */
+	RCPT_RECEIPT,   /* a matched receipt: rewrite as the decision says */
+	RCPT_REFUSE,    /* refuse it (reason code 0x87) */
+};
+
+/* What to do with a PUBLISH. Pointers stay valid until the next core call. */
+struct rcpt_decision {
+	enum rcpt_action action;
+	const char *reason;                 /* RCPT_REFUSE */
+	/* RCPT_REQUEST */
+	const char *new_topic;              /* NULL: keep the topic */
+	const char *original_topic;         /* set with new_topic: user property to add */
+	const char *set_response_topic;     /* NULL: keep the one given */
+	struct rcpt_bytes add_correlation;  /* len 0: keep the client's */
+	const char *requester;
+	struct rcpt_pending *pending;       /* NULL for a QoS 2 retransmission */
+	/* RCPT_RECEIPT */
+	bool strip_correlation;
+};
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * File operations of the state file (see the header).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "files.h"
+
+char *rcpt_files__path_with(const char *path, const char *suffix)
+{
+	size_t len = strlen(path) + strlen(suffix) + 1;
+	char *s = malloc(len);
+	if(s) snprintf(s, len, "%s%s", path, suffix);
+	return s;
+}
+
+int rcpt_files__write_all(int fd, const unsigned char *data, size_t len)
+{
+	while(len > 0){
+		ssize_t n = write(fd, data, len);
+		if(n < 0){
+			if(errno == EINTR) continue;
+			return errno;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The directory entry of a rename is durable only once the directory is
+ * synced. */
+static int sync_directory_of(const char *path)
+{
+	char *dir = strdup(path);
+	if(dir == NULL) return ENOMEM;
+	char *slash = strrchr(dir, '/');
+	if(slash == NULL){
+		strcpy(dir, ".");
+	}else if(slash == dir){
+		dir[1] = '\0';
+	}else{
+		*slash = '\0';
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if(fd < 0) return errno;
+	int rc = fsync(fd) ? errno : 0;
+	close(fd);
+	return rc;
+}
+
+int rcpt_files__write_atomically(const char *tmp, const char *path, const unsigned char *data, size_t len,
+		const char **step)
+{
+	*step = "open";
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if(fd < 0) return errno;
+	*step = "write";
+	int rc = rcpt_files__write_all(fd, data, len);
+	if(rc == 0){
+		*step = "fsync";
+		if(fsync(fd)) rc = errno;
+	}
+	if(close(fd) && rc == 0){
+		*step = "close";
+		rc = errno;
+	}
+	if(rc == 0){
+		*step = "rename";
+		if(rename(tmp, path)) rc = errno;
+	}
+	if(rc){
+		unlink(tmp);
+		return rc;
+	}
+	*step = "fsync of the directory";
+	return sync_directory_of(path);
+}
+
+int rcpt_files__read(const char *path, unsigned char **data, size_t *len)
+{
+	*data = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if(fd < 0) return errno;
+	struct stat st;
+	int rc = 0;
+	if(fstat(fd, &st)){
+		rc = errno;
+	}else if(st.st_size > (off_t)1 << 34){
+		rc = EFBIG;
+	}else{
+		*data = malloc((size_t)st.st_size + 1);
+		if(*data == NULL) rc = ENOMEM;
+	}
+	while(rc == 0 && *len < (size_t)st.st_size){
+		ssize_t n = read(fd, *data + *len, (size_t)st.st_size - *len);
+		if(n < 0 && errno == EINTR) continue;
+		if(n < 0) rc = errno;
+		if(n <= 0) break;
+		*len += (size_t)n;
+	}
+	close(fd);
+	if(rc){
+		free(*data);
+		*data = NULL;
+	}
+	return rc;
+}

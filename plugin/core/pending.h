@@ -1,0 +1,142 @@
+/*
+ * The pending table: one record per accepted request, found by its return
+ * topic and correlation data, linked to its requester, its recipients, its
+ * subject area and its deadline, and listed oldest first (all, per
+ * requester, per area). The table creates, links and frees records; when a
+ * request ends is decided above it (life.c).
+ */
+#ifndef RCPT_PENDING_H
+#define RCPT_PENDING_H
+
+#include "areas.h"
+#include "clients.h"
+#include "heap.h"
+#include "htable.h"
+#include "list.h"
+#include "stats.h"
+
+/* One recipient of a request. The first lives inside the request. */
+struct rcpt_delivery {
+	struct rcpt_pending *pending;
+	struct rcpt_client *client;      /* NULL: slot unused */
+	struct rcpt_delivery *next_of_pending;
+	struct rcpt_delivery *prev_of_client;
+	struct rcpt_delivery *next_of_client;
+};
+
+struct rcpt_release_wait;
+
+/* Sized for a million pending requests: the hot fields first, counts in
+ * small types, and the key stored inline right after the last field. */
+struct rcpt_pending {
+	struct rcpt_hnode node;              /* by (return topic, correlation) */
+	struct rcpt_link of_requester;
+	struct rcpt_link of_area;
+	struct rcpt_link of_all;
+	struct rcpt_client *requester;
+	struct rcpt_area *area;
+	struct rcpt_release_wait *release_wait;  /* tracking.c's (QoS 2 only) */
+	struct rcpt_delivery first;
+	uint64_t deadline_ms;
+	uint32_t created_ms32;               /* low 32 bits: ages are taken modulo 2^32 */
+	uint32_t saved_gen;                  /* persist.c's: snapshot generation it was saved in; 0: never */
+	uint32_t heap_index;                 /* the deadline heap's */
+	uint16_t topic_len;
+	uint16_t correlation_len;
+	uint16_t live_deliveries;
+	uint8_t qos;
+	uint8_t track_state;                 /* tracking.c's */
+	bool broker_correlation : 1;
+	bool open_return : 1;                /* return topic outside the return prefix */
+	bool ever_delivered : 1;
+	char key[];                          /* return topic, NUL, correlation bytes */
+};
+
+#define RCPT_PENDING_SIZE(topic_len, corr_len) \
+	(offsetof(struct rcpt_pending, key) + (topic_len) + 1 + (corr_len))
+
+struct rcpt_pending_table {
+	struct rcpt_htable by_key;
+	struct rcpt_list all;            /* every pending request, oldest first */
+	struct rcpt_heap deadlines;
+	struct rcpt_clients *clients;    /* where requesters and recipients are registered */
+	struct rcpt_areas *areas;
+	struct rcpt_stats *stats;
+	uint32_t open_return_count;      /* requests with an open return topic */
+	uint64_t changes;                /* requests created or freed since start */
+};
+
+struct rcpt_pending_spec {
+	struct rcpt_client *requester;
+	const char *area;
+	size_t area_len;
+	const char *topic;
+	size_t topic_len;
+	const void *correlation;
+	size_t correlation_len;
+	uint8_t qos;
+	bool broker_correlation;
+	bool open_return;
+	uint64_t created_ms;
+	uint64_t deadline_ms;
+};
+
+int rcpt_pending__init(struct rcpt_pending_table *t, struct rcpt_clients *clients, struct rcpt_areas *areas,
+		struct rcpt_stats *stats);
+/* Frees every record and delivery (not the clients or areas). Tracking
+ * must be freed first. */
+void rcpt_pending__free(struct rcpt_pending_table *t);
+
+/* A new pending request, linked everywhere; NULL when out of memory (then
+ * nothing changed). */
+struct rcpt_pending *rcpt_pending__create(struct rcpt_pending_table *t, const struct rcpt_pending_spec *spec);
+/* Unlinks a request from everything and frees it; releases the records of
+ * its requester, recipients and area that hold nothing else. */
+void rcpt_pending__destroy(struct rcpt_pending_table *t, struct rcpt_pending *p);
+struct rcpt_pending *rcpt_pending__find(const struct rcpt_pending_table *t, const char *topic,
+		size_t topic_len, const void *corr, size_t corr_len);
+/* The request with the earliest deadline, if that deadline is <= now. */
+struct rcpt_pending *rcpt_pending__expired(const struct rcpt_pending_table *t, uint64_t now);
+
+int rcpt_pending__add_delivery(struct rcpt_pending_table *t, struct rcpt_pending *p, struct rcpt_client *c);
+bool rcpt_pending__delivered_to(const struct rcpt_pending *p, const struct rcpt_client *c);
+/* Removes a recipient whose session ended (releasing its record if that
+ * was all it held); true when the request has no recipient left. */
+bool rcpt_pending__drop_delivery(struct rcpt_pending_table *t, struct rcpt_delivery *d);
+
+static inline const char *rcpt_pending__topic(const struct rcpt_pending *p)
+{
+	return p->key;
+}
+static inline const void *rcpt_pending__correlation(const struct rcpt_pending *p)
+{
+	return p->key + p->topic_len + 1;
+}
+static inline uint32_t rcpt_pending__age_ms(const struct rcpt_pending *p, uint64_t now)
+{
+	return (uint32_t)now - p->created_ms32;
+}
+/* The oldest request of all, of an area, of a requester. */
+static inline struct rcpt_pending *rcpt_pending__oldest(const struct rcpt_pending_table *t)
+{
+	return t->all.oldest;
+}
+static inline struct rcpt_pending *rcpt_pending__oldest_in(const struct rcpt_area *a)
+{
+	return a->requests.oldest;
+}
+/* A client's oldest request and first delivery: for ending its session. */
+static inline struct rcpt_pending *rcpt_pending__oldest_of(const struct rcpt_client *c)
+{
+	return c->requests.oldest;
+}
+static inline struct rcpt_delivery *rcpt_pending__delivery_to(const struct rcpt_client *c)
+{
+	return c->deliveries;
+}
+static inline uint32_t rcpt_pending__count_of(const struct rcpt_client *c)
+{
+	return c->pending_count;
+}
+
+#endif
