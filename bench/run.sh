@@ -2,7 +2,8 @@
 # The mosquitto-receipts benchmark, in one command.
 #
 #   bench/run.sh [--quick] [--runs N] [--duration S] [--scenarios rr,pass,scale,persist]
-#                [--scale-count N] [--deadline S] [--persist-count N] [--build DIR] [--no-nats] [--keep]
+#                [--scale-count N] [--deadline S] [--persist-count N] [--build DIR] [--mosquitto PATH]
+#                [--no-nats] [--keep]
 #
 # Starts its own brokers on free 127.0.0.1 ports (mosquitto with the plugin,
 # mosquitto without it, nats-server), runs the matrix, stops them by PID, and
@@ -20,6 +21,8 @@
 #   --persist-count N  pending requests in the persistence scenario (default 100000)
 #   --build DIR      meson build directory holding bench/rcpt-bench and the plugin
 #                    (default: build-bench, built when missing)
+#   --mosquitto PATH the broker binary for both mosquitto brokers, with and without the plugin
+#                    (default: mosquitto on PATH), e.g. a release from scripts/brokers.sh
 #   --no-nats        leave NATS out
 #   --keep           keep the temporary folder (broker configs and logs)
 #
@@ -28,7 +31,7 @@ set -u -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 runs=3 duration=3 warmup=0.5 quick=0 scenarios="rr,pass,scale,persist" build="" nats=1 keep=0
-scale_count=1000000 deadline=25 persist_count=100000 pass_count=200000 probe_s=5
+scale_count=1000000 deadline=25 persist_count=100000 pass_count=200000 probe_s=5 MOSQUITTO=""
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -40,9 +43,10 @@ while [ $# -gt 0 ]; do
 		--deadline) deadline=$2; shift ;;
 		--persist-count) persist_count=$2; shift ;;
 		--build) build=$2; shift ;;
+		--mosquitto) MOSQUITTO=$2; shift ;;
 		--no-nats) nats=0 ;;
 		--keep) keep=1 ;;
-		-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		-h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		*) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -65,7 +69,13 @@ PLUGIN="$build/plugin/mosquitto_receipts.so"
 for f in "$BENCH" "$PLUGIN"; do
 	[ -e "$f" ] || { echo "run.sh: $f missing" >&2; exit 2; }
 done
-command -v mosquitto >/dev/null || { echo "run.sh: mosquitto not installed" >&2; exit 2; }
+# One binary for every mosquitto of the run, so that the plugin's cost is
+# measured against the same release without it.
+if [ -z "$MOSQUITTO" ]; then
+	MOSQUITTO=$(PATH="$PATH:/usr/sbin:/usr/local/sbin" command -v mosquitto) \
+		|| { echo "run.sh: mosquitto not installed" >&2; exit 2; }
+fi
+[ -x "$MOSQUITTO" ] || { echo "run.sh: $MOSQUITTO is not an executable" >&2; exit 2; }
 # The NATS peer comes from Debian's packages; the smoke run does without.
 if [ "$nats" = 1 ] && [ "$quick" = 0 ] && { ! command -v nats-server >/dev/null || ! pkg-config --exists libnats; }; then
 	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -130,7 +140,7 @@ start_mosquitto() {
 		echo "log_dest stderr"
 		printf '%s\n' "$@"
 	} >"$tmp/$name.conf"
-	"${PIN_BROKER[@]}" mosquitto -c "$tmp/$name.conf" >"$tmp/$name.log" 2>&1 &
+	"${PIN_BROKER[@]}" "$MOSQUITTO" -c "$tmp/$name.conf" >"$tmp/$name.log" 2>&1 &
 	PID=$!
 	pids+=("$PID")
 	if ! "$BENCH" waitport "$PORT" 5000; then
@@ -166,7 +176,7 @@ measure() {
 	fi
 }
 
-echo "# mosquitto-receipts benchmark: $(date -u +%FT%TZ), $(nproc) CPUs, $(mosquitto -h 2>/dev/null | head -1)," \
+echo "# mosquitto-receipts benchmark: $(date -u +%FT%TZ), $(nproc) CPUs, $("$MOSQUITTO" -h 2>/dev/null | head -1) ($MOSQUITTO)," \
 	"$( [ "$nats" = 1 ] && nats-server --version)"
 echo "# runs $runs, ${duration}s per round-trip cell, scenarios $scenarios," \
 	"pinning: ${PIN_BROKER[*]:-none} (brokers) ${PIN_CLIENT[*]:-none} (clients)"

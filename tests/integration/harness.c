@@ -165,10 +165,11 @@ static bool port_accepts(int port)
 	return ok;
 }
 
-static bool write_conf(const struct broker *b, bool with_plugin, const char *extra)
+static bool write_conf(const struct broker *b, bool with_plugin, const char *first, const char *extra)
 {
 	FILE *f = fopen(b->conf_path, "w");
 	if(f == NULL) return false;
+	if(first) fprintf(f, "%s\n", first);
 	fprintf(f, "listener %d 127.0.0.1\n"
 			"allow_anonymous true\n"
 			/* Stay root: as user mosquitto the broker could not write
@@ -254,7 +255,7 @@ static int launch(struct broker *b)
 	return 0;
 }
 
-static int start(struct broker *b, bool with_plugin, const char *extra)
+static int start(struct broker *b, bool with_plugin, const char *first, const char *extra)
 {
 	pthread_once(&harness_once, harness_init);
 	memset(b, 0, sizeof(*b));
@@ -265,18 +266,23 @@ static int start(struct broker *b, bool with_plugin, const char *extra)
 	b->port = free_port();
 	ck_assert_msg(b->port > 0, "no free port");
 	snprintf(b->port_str, sizeof(b->port_str), "%d", b->port);
-	ck_assert_msg(write_conf(b, with_plugin, extra), "write %s", b->conf_path);
+	ck_assert_msg(write_conf(b, with_plugin, first, extra), "write %s", b->conf_path);
 	return launch(b);
 }
 
 int broker_start(struct broker *b, const char *extra_conf_lines)
 {
-	return start(b, true, extra_conf_lines);
+	return start(b, true, NULL, extra_conf_lines);
+}
+
+int broker_start_first(struct broker *b, const char *first_conf_lines, const char *extra_conf_lines)
+{
+	return start(b, true, first_conf_lines, extra_conf_lines);
 }
 
 int broker_start_plain(struct broker *b, const char *extra_conf_lines)
 {
-	return start(b, false, extra_conf_lines);
+	return start(b, false, NULL, extra_conf_lines);
 }
 
 /* SIGTERM lets the broker save persistence and unload the plugin (cleanup
@@ -575,6 +581,10 @@ int client_connect_rc(struct broker *b, const struct connect_spec *spec, struct 
 			: (spec->clean_start ? 0 : UINT32_MAX);
 	if(expiry) mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, expiry);
 	if(spec->username) mosquitto_username_pw_set(c->mosq, spec->username, spec->password);
+	if(spec->will_topic){
+		mosquitto_will_set_v5(c->mosq, spec->will_topic, (int)strlen(spec->will_payload), spec->will_payload,
+				0, false, NULL);
+	}
 
 	int rc = -1;
 	int err = mosquitto_connect_bind_v5(c->mosq, "127.0.0.1", b->port, 60, NULL, props);

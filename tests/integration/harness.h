@@ -58,6 +58,10 @@ struct broker {
  * the directory). The test is aborted if the broker does not accept
  * connections within 5 s (its log is printed). Returns 0. */
 int broker_start(struct broker *b, const char *extra_conf_lines);
+/* broker_start with first_conf_lines before everything else, for settings
+ * that must precede the listener and its security options
+ * (per_listener_settings true). */
+int broker_start_first(struct broker *b, const char *first_conf_lines, const char *extra_conf_lines);
 /* The same without the plugin: the baseline for comparison tests. */
 int broker_start_plain(struct broker *b, const char *extra_conf_lines);
 /* The release of the broker under test (env RCPT_MOSQUITTO, else the one
@@ -107,6 +111,8 @@ struct connect_spec {
 	 * clean start, 0xFFFFFFFF (never) otherwise, because an MQTT 5 session
 	 * without it ends at disconnect and would not be persistent at all. */
 	uint32_t session_expiry;
+	const char *will_topic;   /* NULL: no will */
+	const char *will_payload; /* the will's payload (QoS 0, not retained) */
 };
 
 /* Connects (MQTT 5, TCP_NODELAY) and waits for a successful CONNACK;

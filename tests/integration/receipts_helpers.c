@@ -115,3 +115,17 @@ void request_round_trip(struct client *req, const char *topic, const struct prop
 	answer_gets_ok(resp, request, req, return_topic, corr);
 	msg_free(request);
 }
+
+bool broker_drops_response_topic(const char *response_topic)
+{
+	return broker_version() >= BROKER_VERSION(2, 0, 20)
+			&& (response_topic[0] == '\0' || strpbrk(response_topic, "+#") != NULL);
+}
+
+void assert_dropped_for_protocol_error(struct broker *b, struct client *c)
+{
+	char line[256];
+	snprintf(line, sizeof(line), "Client %s disconnected due to protocol error.\n", client_id(c));
+	ck_assert_msg(broker_log_wait(b, line, RCPT_ARRIVAL_MS), "log: no line '%s'", line);
+	ck_assert_msg(!client_is_connected(c), "%s: still connected", client_id(c));
+}

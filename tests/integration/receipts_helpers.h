@@ -77,4 +77,15 @@ struct msg *request_reaches(struct client *req, const char *topic, const char *p
 void request_round_trip(struct client *req, const char *topic, const struct props_spec *props,
 		struct client *resp, const char *delivered_on, const char *return_topic, const char *corr);
 
+/* Mosquitto 2.0.20 checks a PUBLISH's Response Topic itself ("Don't allow
+ * invalid response topic values"): one that is empty or has a wildcard is a
+ * protocol error, the client is disconnected (DISCONNECT 0x82) and no plugin
+ * sees the message. Up to 2.0.19 the plugin gets it and refuses it
+ * (bad-return-topic). True when the broker under test drops a PUBLISH with
+ * this Response Topic. */
+bool broker_drops_response_topic(const char *response_topic);
+/* After such a PUBLISH (client_publish returned -1): the broker logged the
+ * protocol error for c, and c's connection is over. */
+void assert_dropped_for_protocol_error(struct broker *b, struct client *c);
+
 #endif

@@ -12,5 +12,6 @@ Suite *control_suite(void);
 Suite *cli_suite(void);
 Suite *persistence_suite(void);
 Suite *bad_input_suite(void);
+Suite *releases_suite(void);
 
 #endif

@@ -301,10 +301,19 @@ START_TEST(wildcard_char_ids_own_no_return_area)
 		struct client *c = client_connect(&broker, ids[i], true);
 		char topic[32];
 		snprintf(topic, sizeof(topic), "ret/%s/x", ids[i]);
-		/* Broker and plugin refuse a Response Topic with wildcards. */
-		ck_assert_int_eq(publish_request(c, "req/A", "question", topic, "c-1", "2000"), MQTT_RC_NOT_AUTHORIZED);
+		/* Broker and plugin refuse a Response Topic with wildcards: up to
+		 * 2.0.19 the plugin, from 2.0.20 the broker (it disconnects). */
+		if(broker_drops_response_topic(topic)){
+			ck_assert_int_eq(publish_request(c, "req/A", "question", topic, "c-1", "2000"), -1);
+			assert_dropped_for_protocol_error(&broker, c);
+			client_free(c);
+			c = client_connect(&broker, ids[i], true);
+		}else{
+			ck_assert_int_eq(publish_request(c, "req/A", "question", topic, "c-1", "2000"),
+					MQTT_RC_NOT_AUTHORIZED);
+			assert_logged("refused request from '%s' on 'req/A': %s", ids[i], RECEIPTS_REJECT_BAD_RETURN_TOPIC);
+		}
 		ck_assert_int_eq(ask_by_area(c), MQTT_RC_NOT_AUTHORIZED);
-		assert_logged("refused request from '%s' on 'req/A': %s", ids[i], RECEIPTS_REJECT_BAD_RETURN_TOPIC);
 		assert_logged("refused request from '%s' on 'req/A': %s", ids[i], RECEIPTS_REJECT_BAD_CLIENT_ID);
 		client_free(c);
 	}

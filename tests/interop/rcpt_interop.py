@@ -7,7 +7,9 @@ scripts/count-checks.sh counts these tests with the Check suites.
 
 Paths come from meson through the environment: RCPT_PLUGIN_PATH (the built
 plugin), RCPT_BUILD_DIR (the build directory, for the C examples),
-RCPT_SOURCE_DIR (the source tree).
+RCPT_SOURCE_DIR (the source tree). RCPT_MOSQUITTO names the broker to run
+(scripts/matrix.sh sets it to a release built from source); without it, the
+mosquitto on PATH or in /usr/sbin.
 """
 
 import json
@@ -29,7 +31,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-MOSQUITTO = os.environ.get('RCPT_MOSQUITTO', '/usr/sbin/mosquitto')
+MOSQUITTO = (os.environ.get('RCPT_MOSQUITTO')
+             or shutil.which('mosquitto', path=os.environ.get('PATH', '') + ':/usr/sbin:/usr/local/sbin')
+             or '/usr/sbin/mosquitto')
 PLUGIN = os.environ.get('RCPT_PLUGIN_PATH', '')
 BUILD_DIR = os.environ.get('RCPT_BUILD_DIR', '')
 SOURCE_DIR = os.environ.get('RCPT_SOURCE_DIR',
@@ -74,6 +78,22 @@ def option_names():
 
 # --------------------------------------------------------------------------
 # The broker
+
+_version = []
+
+
+def broker_version():
+    """The release of the broker under test, as a tuple such as (2, 0, 20),
+    read from `mosquitto -h` (its first line: "mosquitto version 2.0.20").
+    Tests whose outcome differs between releases compare against it."""
+    if not _version:
+        out = subprocess.run([MOSQUITTO, '-h'], capture_output=True, text=True,
+                             stdin=subprocess.DEVNULL, timeout=10).stdout
+        m = re.search(r'^mosquitto version (\d+)\.(\d+)\.(\d+)', out, re.M)
+        check(m is not None, '%s -h: no "mosquitto version X.Y.Z" in %r' % (MOSQUITTO, out[:200]))
+        _version.append(tuple(int(g) for g in m.groups()))
+    return _version[0]
+
 
 def free_port():
     with socket.socket() as s:
@@ -463,6 +483,8 @@ def main(tests):
     failures = errors = 0
     only = os.environ.get('CK_RUN_CASE')
     tests = [t for t in tests if not only or t.__name__ == only]
+    # Which broker ran, in the test log (the version matrix runs several).
+    print('broker: %s, version %s' % (MOSQUITTO, '.'.join(map(str, broker_version()))), flush=True)
     for t in tests:
         fx = Fixture()
         start = time.monotonic()

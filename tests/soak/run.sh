@@ -7,6 +7,8 @@
 #
 #   --build DIR      meson build directory holding tests/soak/soak and the plugin (default: build)
 #   --soak, --plugin the two files directly (meson test passes these)
+#   --mosquitto PATH the broker (default: $RCPT_MOSQUITTO, else mosquitto on PATH), so
+#                    that `meson test soak` runs the broker the version matrix chose
 #   --keep           keep the broker's config and log
 #   the rest goes to soak: --requests (default 20000), --seconds (time cap, default 600), --seed
 #
@@ -27,13 +29,14 @@ while [ $# -gt 0 ]; do
 		--keep) keep=1 ;;
 		--requests|--seconds|--seed) soak_args+=("$1" "$2"); shift ;;
 		--verbose) soak_args+=("$1") ;;
-		-h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		-h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		*) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
 soak=${soak:-$build/tests/soak/soak}
 plugin=${plugin:-$build/plugin/mosquitto_receipts.so}
+mosquitto=${mosquitto:-${RCPT_MOSQUITTO:-}}
 if [ -z "$mosquitto" ]; then
 	mosquitto=$(PATH="$PATH:/usr/sbin:/usr/local/sbin" command -v mosquitto) \
 		|| { echo "run.sh: mosquitto not installed" >&2; exit 2; }
@@ -41,6 +44,9 @@ fi
 for f in "$soak" "$plugin" "$mosquitto"; do
 	[ -e "$f" ] || { echo "run.sh: $f missing (build first: ninja -C $build)" >&2; exit 2; }
 done
+
+# Which release ran, in the test log (the version matrix runs several).
+echo "run.sh: broker $mosquitto ($("$mosquitto" -h 2>/dev/null | head -n 1))"
 
 tmp=$(mktemp -d /tmp/rcpt-soak.XXXXXX)
 pid=""
