@@ -43,11 +43,13 @@ static struct rcpt_decision answer(const char *responder, const char *requester,
 	return core_publish(&a);
 }
 
-static void assert_abandoned(uint64_t n)
+/* A requester's session that ended (or may have) keeps its request: the
+ * answer still ends it, and nothing was dropped. */
+static void assert_still_answerable(const char *requester, const char *corr)
 {
-	struct rcpt_stats s = t_stats(core);
-	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_ABANDONED], n);
-	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	ck_assert_uint_eq(t_stats(core).totals[RCPT_OUTCOME_ABANDONED], 0);
+	struct rcpt_decision d = answer("R", requester, corr);
+	ck_assert_int_eq(d.action, RCPT_RECEIPT);
 }
 
 static void assert_kept(uint64_t pending)
@@ -73,14 +75,15 @@ START_TEST(test_clean_requester_leaves)
 	delivered("C", true, "c1", "R", true, 0);
 	delivered("C", true, "c2", "R", true, 1);
 	rcpt_core__on_disconnect(core, "C", true);
-	assert_abandoned(2);
-	assert_no_records();
-	struct rcpt_decision d = answer("R", "C", "c1");
-	ck_assert_int_eq(d.action, RCPT_REFUSE);
-	ck_assert_str_eq(d.reason, RECEIPTS_UNMATCHED_NOT_PENDING);
+	/* Its session may outlive the connection (clean start with a Session
+	 * Expiry Interval): both requests stay, one answered, one timed out. */
+	assert_kept(2);
+	assert_still_answerable("C", "c1");
 	fake_host__advance_ms(30000);
 	rcpt_core__on_tick(core);
-	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	t_assert_receipt(0, "ret/C/x", "c2", 2, 1, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
+	assert_no_records();
 }
 END_TEST
 
@@ -89,7 +92,8 @@ START_TEST(test_clean_requester_leaves_flag_ignored)
 {
 	delivered("C", true, "c1", "R", true, 0);
 	rcpt_core__on_disconnect(core, "C", false);
-	assert_abandoned(1);
+	assert_kept(1);
+	assert_still_answerable("C", "c1");
 	assert_no_records();
 }
 END_TEST
@@ -118,11 +122,12 @@ START_TEST(test_persistent_requester_seen_by_read)
 	seen_reading("C", false);
 	assert_kept(1);
 	ck_assert_uint_eq(rcpt_sessions__unresolved(core), 0);
-	/* Back online and persistent: its next clean start ends it. */
+	/* Back with a clean start: the request is still answered. */
 	rcpt_core__on_disconnect(core, "C", false);
 	rcpt_core__on_disconnect(core, "C", true);
 	seen_reading("C", true);
-	assert_abandoned(1);
+	assert_kept(1);
+	assert_still_answerable("C", "c1");
 	assert_no_records();
 }
 END_TEST
@@ -133,10 +138,9 @@ START_TEST(test_persistent_requester_back_clean)
 	rcpt_core__on_disconnect(core, "C", false);
 	rcpt_core__on_disconnect(core, "C", true);
 	seen_publishing("C", true);
-	assert_abandoned(1);
+	assert_kept(1);
+	assert_still_answerable("C", "c1");
 	assert_no_records();
-	struct rcpt_decision d = answer("R", "C", "c1");
-	ck_assert_int_eq(d.action, RCPT_REFUSE);
 }
 END_TEST
 
@@ -146,7 +150,8 @@ START_TEST(test_offline_requester_back_clean)
 	delivered("C", false, "c1", "R", true, 0);
 	rcpt_core__on_disconnect(core, "C", false);
 	seen_publishing("C", true);
-	assert_abandoned(1);
+	assert_kept(1);
+	assert_still_answerable("C", "c1");
 	assert_no_records();
 }
 END_TEST
@@ -170,7 +175,9 @@ START_TEST(test_taken_over_then_leaves)
 	 * the new, empty one. */
 	struct rcpt_client_ref who = {.id = "C", .clean = true};
 	rcpt_core__on_subscribe(core, "ret/C/#", &who);
-	assert_abandoned(1);
+	assert_kept(1);
+	ck_assert_uint_eq(rcpt_sessions__unresolved(core), 0);
+	assert_still_answerable("C", "c1");
 	assert_no_records();
 }
 END_TEST
@@ -185,7 +192,8 @@ START_TEST(test_online_persistent_taken_over)
 	assert_kept(1);
 	rcpt_core__on_disconnect(core, "C", true);
 	seen_publishing("C", true);
-	assert_abandoned(1);
+	assert_kept(1);
+	assert_still_answerable("C", "c1");
 	assert_no_records();
 }
 END_TEST
@@ -290,8 +298,8 @@ START_TEST(test_unknown_client_leaves)
 }
 END_TEST
 
-/* A client both requester and responder: leaving drops its requests and
- * ends, as responder-gone, the ones only it received. */
+/* A client both requester and responder: leaving ends, as responder-gone,
+ * the requests only it received, and keeps its own. */
 START_TEST(test_requester_and_responder_leaves)
 {
 	delivered("C", true, "c1", "R", true, 0);   /* R answers C */
@@ -300,8 +308,11 @@ START_TEST(test_requester_and_responder_leaves)
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);
 	struct rcpt_stats s = t_stats(core);
-	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_ABANDONED], 1);
+	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_ABANDONED], 0);
 	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_RESPONDER_GONE], 1);
+	ck_assert_uint_eq(s.pending, 1);
+	struct rcpt_decision d = answer("C", "R", "r1");
+	ck_assert_int_eq(d.action, RCPT_RECEIPT);
 	assert_no_records();
 }
 END_TEST
