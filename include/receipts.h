@@ -15,6 +15,7 @@
 
 /* User properties the broker sets; a client's own copies are replaced. */
 #define RECEIPTS_PROP_REQUESTER      "requester"
+#define RECEIPTS_PROP_REQUESTER_USER "requester-user"
 #define RECEIPTS_PROP_ORIGINAL_TOPIC "original-topic"
 #define RECEIPTS_PROP_RECEIPT        "receipt"
 #define RECEIPTS_PROP_REASON         "receipt-reason"
@@ -68,6 +69,8 @@
 #define RECEIPTS_OPT_SYS_INTERVAL_S          "sys_interval_s"
 #define RECEIPTS_OPT_STATE_FILE              "state_file"
 #define RECEIPTS_OPT_SAVE_INTERVAL_S         "save_interval_s"
+#define RECEIPTS_OPT_BIND_CLIENT_IDS         "bind_client_ids"
+#define RECEIPTS_OPT_QOS2_RELEASE_GRACE_MS   "qos2_release_grace_ms"
 
 /* The control API (JSON, in the shape of the dynamic-security plugin's). */
 #define RECEIPTS_CONTROL_TOPIC          "$CONTROL/receipts/v1"

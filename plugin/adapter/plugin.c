@@ -21,6 +21,11 @@ struct plugin {
 	mosquitto_plugin_id_t *id;
 	struct rcpt_core *core;
 	int fallback_rc;        /* what "not ours" means: allow, or let others decide */
+	/* The last connection whose CONNECT the plugin saw and that has not
+	 * acted since: a DISCONNECT of it is a refused CONNECT (2.0.15 on fire
+	 * one) or a connection that never did anything; neither ends a session
+	 * the core knows. */
+	const struct mosquitto *connecting;
 };
 
 /* ---- the host the core calls ---- */
@@ -92,6 +97,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 		.clean = mosquitto_client_clean_session(ev->client),
 	};
 	if(who.id == NULL || ev->topic == NULL) return plg->fallback_rc;
+	if(ev->client == plg->connecting) plg->connecting = NULL;
 
 	switch(ev->access){
 		case MOSQ_ACL_READ:
@@ -149,6 +155,7 @@ static int on_message(int event, void *event_data, void *userdata)
 	struct mosquitto_evt_message *ev = event_data;
 	struct rcpt_props_scan scan;
 
+	if(ev->client == plg->connecting) plg->connecting = NULL;
 	rcpt_core__settle(plg->core);
 	rcpt_props__scan(ev->properties, &scan);
 	if(!rcpt_core__may_concern(plg->core, ev->topic, scan.has_response_topic,
@@ -158,6 +165,7 @@ static int on_message(int event, void *event_data, void *userdata)
 	struct rcpt_publish msg = {
 		.sender = {
 			.id = mosquitto_client_id(ev->client),
+			.username = mosquitto_client_username(ev->client),
 			.clean = mosquitto_client_clean_session(ev->client),
 		},
 		.topic = ev->topic,
@@ -195,9 +203,26 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 	(void)event;
 	struct plugin *plg = userdata;
 	struct mosquitto_evt_disconnect *ev = event_data;
+	if(ev->client == plg->connecting){
+		plg->connecting = NULL;
+		return MOSQ_ERR_SUCCESS;
+	}
 	rcpt_core__on_disconnect(plg->core, mosquitto_client_id(ev->client),
-			mosquitto_client_clean_session(ev->client));
+			mosquitto_client_username(ev->client), mosquitto_client_clean_session(ev->client));
 	return MOSQ_ERR_SUCCESS;
+}
+
+/* Runs before the password check: it may refuse, never bind (the core binds
+ * when the client first acts, authenticated by then). */
+static int on_basic_auth(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	struct plugin *plg = userdata;
+	struct mosquitto_evt_basic_auth *ev = event_data;
+	const char *id = mosquitto_client_id(ev->client);
+	if(id == NULL) return MOSQ_ERR_PLUGIN_DEFER;
+	plg->connecting = ev->client;
+	return rcpt_core__on_connect(plg->core, id, ev->username) ? MOSQ_ERR_PLUGIN_DEFER : MOSQ_ERR_AUTH;
 }
 
 static int on_tick(int event, void *event_data, void *userdata)
@@ -228,6 +253,43 @@ static void unregister(struct plugin *plg, size_t count)
 	for(size_t i = 0; i < count; i++){
 		mosquitto_callback_unregister(plg->id, callbacks[i].event, callbacks[i].cb, callbacks[i].data);
 	}
+}
+
+/* Registered only when client ids are bound to users: a BASIC_AUTH callback
+ * that defers makes Mosquitto 2.0 refuse any username no other component
+ * checks, which would lock out clients of a broker without authentication. */
+static const struct {
+	int event;
+	MOSQ_FUNC_generic_callback cb;
+} identity_callback = {MOSQ_EVT_BASIC_AUTH, on_basic_auth};
+
+/* plugin_opt_bind_client_ids auto: on when the broker's configuration file
+ * (mosquitto -c FILE, read from /proc/self/cmdline) authenticates clients. */
+static bool broker_authenticates(void)
+{
+	char args[4096];
+	FILE *f = fopen("/proc/self/cmdline", "rb");
+	if(f == NULL) return false;
+	size_t n = fread(args, 1, sizeof(args) - 1, f);
+	fclose(f);
+	args[n] = '\0';
+	const char *conf = NULL;
+	for(size_t i = 0; i < n; i += strlen(args + i) + 1){
+		if((!strcmp(args + i, "-c") || !strcmp(args + i, "--config-file")) && i + strlen(args + i) + 1 < n){
+			conf = args + i + strlen(args + i) + 1;
+			break;
+		}
+	}
+	if(conf == NULL) return false;
+	f = fopen(conf, "rb");
+	if(f == NULL) return false;
+	bool found = false;
+	char line[4096];
+	while(!found && fgets(line, sizeof(line), f)){
+		found = rcpt_config__conf_authenticates(line, "mosquitto_receipts");
+	}
+	fclose(f);
+	return found;
 }
 
 static bool cfg_has_control_users(const struct rcpt_core *core)
@@ -283,6 +345,9 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 	if(plg == NULL) goto error;
 	plg->id = identifier;
 	plg->fallback_rc = cfg.acl_fallback == RCPT_FALLBACK_ALLOW ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
+	if(cfg.bind_client_ids == RCPT_BIND_AUTO){
+		cfg.bind_client_ids = broker_authenticates() ? RCPT_BIND_ON : RCPT_BIND_OFF;
+	}
 	/* The core takes cfg's strings and zeroes cfg, so the clean-up below
 	 * frees them exactly once whether or not it got this far. */
 	plg->core = rcpt_core__new(&broker_host, &cfg);
@@ -296,7 +361,15 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 			goto error;
 		}
 	}
-	char line[512];
+	if(rcpt_core__binds_client_ids(plg->core)){
+		rc = mosquitto_callback_register(identifier, identity_callback.event, identity_callback.cb, NULL, plg);
+		if(rc){
+			mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: could not register callback %d: %s",
+					identity_callback.event, mosquitto_strerror(rc));
+			goto error;
+		}
+	}
+	char line[768];
 	rcpt_config__describe(rcpt_core__config(plg->core), line, sizeof(line));
 	mosquitto_log_printf(MOSQ_LOG_NOTICE, "receipts: started: %s", line);
 	if(cfg_has_control_users(plg->core)){
@@ -323,6 +396,9 @@ RCPT_EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *o
 	struct plugin *plg = userdata;
 	if(plg == NULL) return MOSQ_ERR_SUCCESS;
 	unregister(plg, CALLBACK_COUNT);
+	if(rcpt_core__binds_client_ids(plg->core)){
+		mosquitto_callback_unregister(plg->id, identity_callback.event, identity_callback.cb, NULL);
+	}
 	rcpt_core__save_state(plg->core);
 	rcpt_core__free(plg->core);
 	free(plg);

@@ -176,7 +176,8 @@ struct edit_rules {
 static bool request_reserved(const char *name)
 {
 	return !strcmp(name, RECEIPTS_PROP_SUBJECT_AREA) || !strcmp(name, RECEIPTS_PROP_RETURN_AREA)
-		|| !strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC)
+		|| !strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_REQUESTER_USER)
+		|| !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC)
 		|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON);
 }
 
@@ -261,6 +262,10 @@ static int request_additions(const struct rcpt_decision *d, mosquitto_property *
 	if(!rc){
 		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
 				RECEIPTS_PROP_REQUESTER, d->requester);
+	}
+	if(!rc && d->requester_user){
+		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
+				RECEIPTS_PROP_REQUESTER_USER, d->requester_user);
 	}
 	if(!rc && d->original_topic){
 		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,

@@ -12,6 +12,13 @@ enum rcpt_acl_fallback {
 	RCPT_FALLBACK_DEFER,
 };
 
+/* Whether a client id is bound to the username that first uses it. */
+enum rcpt_bind_mode {
+	RCPT_BIND_AUTO,   /* when the broker's configuration authenticates clients */
+	RCPT_BIND_ON,
+	RCPT_BIND_OFF,
+};
+
 struct rcpt_config {
 	char *request_prefix;      /* owned */
 	char *return_prefix;       /* owned */
@@ -27,6 +34,8 @@ struct rcpt_config {
 	char *state_file;          /* owned; NULL: pending requests are not saved */
 	uint32_t save_interval_s;
 	uint32_t sys_interval_s;   /* 0: no $SYS topics */
+	enum rcpt_bind_mode bind_client_ids;
+	uint32_t qos2_release_grace_ms;
 };
 
 /* Fills the defaults. */
@@ -42,5 +51,10 @@ void rcpt_config__free(struct rcpt_config *cfg);
 /* One line stating the effective options, for the start-up log. */
 void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size);
 bool rcpt_config__is_control_user(const struct rcpt_config *cfg, const char *username);
+/* True when a mosquitto.conf text makes the broker authenticate clients:
+ * a password_file, or a plugin or auth_plugin line other than this one's
+ * (own_name, e.g. "mosquitto_receipts"). */
+const char *rcpt_config__bind_mode_name(enum rcpt_bind_mode mode);
+bool rcpt_config__conf_authenticates(const char *conf_text, const char *own_name);
 
 #endif

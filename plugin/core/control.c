@@ -133,6 +133,30 @@ static bool cmd_get_stats(struct rcpt_core *core, const cJSON *cmd, cJSON *data,
 			|| !cJSON_AddNumberToObject(ms, "samples", (double)samples)){
 		return false;
 	}
+	return cJSON_AddNumberToObject(data, "boundClientIds", (double)rcpt_identity__count(&core->identity)) != NULL;
+}
+
+/* ---- releaseClientId ---- */
+
+/* Frees a client id bound to a user, for an operator who knows its session
+ * is over (persistent sessions expire without telling plugins). */
+static bool cmd_release_client_id(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err)
+{
+	const char *id;
+	if(!get_string(cmd, "clientId", &id, err)) return false;
+	if(id == NULL){
+		snprintf(err, ERR_SIZE, "'clientId' is required");
+		return false;
+	}
+	struct rcpt_binding *b = rcpt_identity__find(&core->identity, id);
+	if(b){
+		rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "control: client id '%s' released from user '%s'", id, b->user);
+	}
+	bool released = rcpt_identity__release(&core->identity, id);
+	if(!cJSON_AddBoolToObject(data, "released", released)){
+		snprintf(err, ERR_SIZE, "out of memory");
+		return false;
+	}
 	return true;
 }
 
@@ -355,7 +379,9 @@ static bool cmd_get_config(struct rcpt_core *core, const cJSON *cmd, cJSON *data
 			return false;
 		}
 	}
-	return true;
+	/* The effective choice: auto is resolved at start. */
+	return cJSON_AddBoolToObject(data, RECEIPTS_OPT_BIND_CLIENT_IDS, core->identity.enabled)
+		&& cJSON_AddNumberToObject(data, RECEIPTS_OPT_QOS2_RELEASE_GRACE_MS, c->qos2_release_grace_ms);
 }
 
 /* ---- dispatch ---- */
@@ -368,6 +394,7 @@ static const struct {
 	{"listPending", cmd_list_pending},
 	{"cancelPending", cmd_cancel_pending},
 	{"getConfig", cmd_get_config},
+	{"releaseClientId", cmd_release_client_id},
 };
 
 static command_fn find_command(const char *name)

@@ -10,6 +10,7 @@
 
 #include "access.h"
 #include "control.h"
+#include "files.h"
 #include "core.h"
 #include "core_parts.h"
 #include "life.h"
@@ -27,6 +28,38 @@
 
 /* ---- life ---- */
 
+/* Persistent sessions outlive a restart: so must the bindings of their ids. */
+static void load_bindings(struct rcpt_core *core)
+{
+	if(!core->identity.enabled || core->cfg.state_file == NULL) return;
+	core->bindings.path = rcpt_files__path_with(core->cfg.state_file, ".ids");
+	if(core->bindings.path == NULL) return;
+	size_t loaded;
+	int rc = rcpt_identity__load(&core->identity, core->bindings.path, &loaded);
+	if(rc){
+		rcpt_host__logf(&core->host, RCPT_LOG_ERR, "client id bindings '%s': cannot read: %s; starting without",
+				core->bindings.path, strerror(rc));
+	}else if(loaded){
+		rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "client id bindings '%s': %zu restored",
+				core->bindings.path, loaded);
+	}
+}
+
+static void save_bindings(struct rcpt_core *core, uint64_t now)
+{
+	if(core->bindings.path == NULL || !core->identity.dirty) return;
+	core->bindings.saved_ms = now;
+	const char *step;
+	int rc = rcpt_identity__save(&core->identity, core->bindings.path, &step);
+	if(rc && !core->bindings.failing){
+		rcpt_host__logf(&core->host, RCPT_LOG_ERR, "client id bindings '%s': cannot %s: %s",
+				core->bindings.path, step, strerror(rc));
+	}else if(rc == 0 && core->bindings.failing){
+		rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "client id bindings '%s': saved again", core->bindings.path);
+	}
+	core->bindings.failing = rc != 0;
+}
+
 struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_config *cfg)
 {
 	struct rcpt_core *core = calloc(1, sizeof(*core));
@@ -41,6 +74,7 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 			|| rcpt_areas__init(&core->areas)
 			|| rcpt_pending__init(&core->pending, &core->clients, &core->areas, &core->stats)
 			|| rcpt_tracking__init(&core->tracking)
+			|| rcpt_identity__init(&core->identity, core->cfg.bind_client_ids == RCPT_BIND_ON)
 			|| rcpt_request__init(core, correlation_seed)){
 		rcpt_core__free(core);
 		return NULL;
@@ -49,6 +83,7 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 	core->ticks.last_ms = now;
 	rcpt_persist__init(&core->persist, &core->host, &core->pending, core->cfg.state_file, core->cfg.save_interval_s);
 	rcpt_restore__load(core);
+	load_bindings(core);
 	return core;
 }
 
@@ -57,6 +92,8 @@ void rcpt_core__free(struct rcpt_core *core)
 	if(core == NULL) return;
 	rcpt_persist__free(&core->persist);
 	rcpt_tracking__free(&core->tracking);
+	rcpt_identity__free(&core->identity);
+	free(core->bindings.path);
 	rcpt_pending__free(&core->pending);
 	rcpt_clients__free(&core->clients);
 	rcpt_areas__free(&core->areas);
@@ -69,6 +106,7 @@ void rcpt_core__save_state(struct rcpt_core *core)
 {
 	rcpt_core__settle(core);
 	rcpt_persist__save_now(&core->persist);
+	save_bindings(core, rcpt_host__now(&core->host));
 }
 
 const struct rcpt_config *rcpt_core__config(const struct rcpt_core *core)
@@ -79,6 +117,33 @@ const struct rcpt_config *rcpt_core__config(const struct rcpt_core *core)
 void rcpt_core__stats(const struct rcpt_core *core, struct rcpt_stats *out)
 {
 	*out = core->stats;
+}
+
+bool rcpt_core__binds_client_ids(const struct rcpt_core *core)
+{
+	return core->identity.enabled;
+}
+
+/* ---- identity ---- */
+
+/* A client acting after its CONNECT passed authentication: its id is its
+ * user's from now on (if binding is on and it has a username). */
+static void claim(struct rcpt_core *core, const struct rcpt_client_ref *who)
+{
+	if(!core->identity.enabled || who->username == NULL) return;
+	if(rcpt_identity__bind(&core->identity, who->id, who->username, !who->clean) != RCPT_OK){
+		rcpt_host__logf(&core->host, RCPT_LOG_ERR, "out of memory: client id '%s' not bound to user '%s'",
+				who->id, who->username);
+	}
+}
+
+bool rcpt_core__on_connect(struct rcpt_core *core, const char *client_id, const char *username)
+{
+	if(rcpt_identity__check(&core->identity, client_id, username) != RCPT_ID_OTHERS) return true;
+	rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "refused CONNECT of client id '%s' by %s%s%s: "
+			"the id is bound to another user", client_id, username ? "user '" : "a client without a username",
+			username ? username : "", username ? "'" : "");
+	return false;
 }
 
 /* ---- verdicts ---- */
@@ -137,6 +202,7 @@ void rcpt_core__on_publish(struct rcpt_core *core, const struct rcpt_publish *ms
 	const struct rcpt_config *cfg = &core->cfg;
 	if(rcpt_names__below(msg->topic, cfg->return_prefix, cfg->return_prefix_len)){
 		rcpt_receipt__decide(core, msg, out);
+		if(out->action == RCPT_RECEIPT) claim(core, &msg->sender);
 		return;
 	}
 	if(msg->has_correlation && core->pending.open_return_count > 0 && rcpt_receipt__decide(core, msg, out)){
@@ -157,6 +223,7 @@ void rcpt_core__on_publish(struct rcpt_core *core, const struct rcpt_publish *ms
 	}
 	check_ticks(core);
 	rcpt_request__decide(core, msg, area, area_len, out);
+	if(out->action == RCPT_REQUEST) claim(core, &msg->sender);
 }
 
 void rcpt_core__request_stored(struct rcpt_core *core, struct rcpt_pending *p, const void *message_key,
@@ -183,6 +250,7 @@ enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_
 	if(!request_topic) return a;
 	struct rcpt_pending *p = rcpt_tracking__lookup(&core->tracking, message_key, topic);
 	if(p){
+		claim(core, receiver);
 		struct rcpt_client *c = rcpt_sessions__seen(core, receiver);
 		if(c == NULL || rcpt_pending__add_delivery(&core->pending, p, c) != RCPT_OK){
 			rcpt_clients__release_if_unused(&core->clients, c);
@@ -205,15 +273,28 @@ enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *fil
 {
 	/* A client coming back subscribes first: that tells its clean flag. */
 	rcpt_sessions__notice(core, subscriber);
-	return rcpt_access__subscribe(&core->cfg, &core->host, filter, subscriber);
+	enum rcpt_access a = rcpt_access__subscribe(&core->cfg, &core->host, filter, subscriber);
+	if(a != RCPT_ACCESS_DENY) claim(core, subscriber);
+	return a;
 }
 
 /* ---- other events ---- */
 
-void rcpt_core__on_disconnect(struct rcpt_core *core, const char *client_id, bool clean)
+void rcpt_core__on_disconnect(struct rcpt_core *core, const char *client_id, const char *username, bool clean)
 {
 	rcpt_core__settle(core);
-	if(client_id) rcpt_sessions__disconnected(core, client_id, clean);
+	if(client_id == NULL) return;
+	/* Mosquitto 2.0.15 on fires DISCONNECT for a refused CONNECT, with the
+	 * client id it asked for: that is not the holder's session ending. */
+	if(rcpt_identity__check(&core->identity, client_id, username) == RCPT_ID_OTHERS) return;
+	rcpt_sessions__disconnected(core, client_id, clean);
+	/* A clean session is over: its id is free again, unless requests of it
+	 * still wait for receipts that the next holder could read. */
+	struct rcpt_binding *b = rcpt_identity__find(&core->identity, client_id);
+	if(b && clean && !b->persistent){
+		struct rcpt_client *c = rcpt_clients__find(&core->clients, client_id);
+		if(c == NULL || rcpt_pending__count_of(c) == 0) rcpt_identity__release(&core->identity, client_id);
+	}
 }
 
 void rcpt_core__on_control(struct rcpt_core *core, const char *client_id, const void *payload, size_t len)
@@ -231,6 +312,7 @@ void rcpt_core__on_tick(struct rcpt_core *core)
 	while((p = rcpt_tracking__next_overdue(&core->tracking, now)) != NULL) give_verdict(core, p);
 	rcpt_sys__tick(&core->sys, &core->host, &core->stats, now);
 	rcpt_persist__tick(&core->persist, now);
+	if(now - core->bindings.saved_ms >= (uint64_t)core->cfg.save_interval_s * 1000u) save_bindings(core, now);
 	for(int i = 0; i < RCPT_EXPIRIES_PER_TICK; i++){
 		p = rcpt_pending__expired(&core->pending, now);
 		if(p == NULL) break;

@@ -67,9 +67,17 @@ enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *fil
  * far more than the expiry itself, so this bounds the stall to ~5 ms. */
 #define RCPT_EXPIRIES_PER_TICK 300
 
+/* A CONNECT with this client id and username (NULL: none), before the
+ * broker checks the password: false when the id is bound to another user
+ * (refuse it). Never binds: the client is not authenticated yet. */
+bool rcpt_core__on_connect(struct rcpt_core *core, const char *client_id, const char *username);
+/* Whether client ids are bound to users (plugin_opt_bind_client_ids, with
+ * auto resolved by the adapter before rcpt_core__new). */
+bool rcpt_core__binds_client_ids(const struct rcpt_core *core);
+
 /* clean is what the broker says now: forced true when a newer connection
- * takes the session over. */
-void rcpt_core__on_disconnect(struct rcpt_core *core, const char *client_id, bool clean);
+ * takes the session over. username: the disconnecting connection's. */
+void rcpt_core__on_disconnect(struct rcpt_core *core, const char *client_id, const char *username, bool clean);
 void rcpt_core__on_tick(struct rcpt_core *core);
 /* A command payload published to RECEIPTS_CONTROL_TOPIC by a control user
  * (the ACL checks keep everyone else out). Sends the JSON reply to the

@@ -12,6 +12,7 @@
 #include "clients.h"
 #include "config.h"
 #include "host.h"
+#include "identity.h"
 #include "pending.h"
 #include "persist.h"
 #include "receipts.h"
@@ -27,6 +28,7 @@ struct rcpt_core {
 	struct rcpt_areas areas;
 	struct rcpt_pending_table pending;
 	struct rcpt_tracking tracking;
+	struct rcpt_identity identity;
 	struct rcpt_persist persist;
 	struct {
 		char *topic_buf;              /* request prefix + "/" + area */
@@ -37,6 +39,11 @@ struct rcpt_core {
 		uint64_t last_ms;
 		bool silence_warned;
 	} ticks;                          /* core.c's */
+	struct {
+		char *path;                   /* <state_file>.ids; NULL: not saved */
+		uint64_t saved_ms;
+		bool failing;
+	} bindings;                       /* core.c's: saving the identity part */
 };
 
 #endif

@@ -46,6 +46,7 @@ struct rcpt_decision {
 	const char *set_response_topic;     /* NULL: keep the one given */
 	struct rcpt_bytes add_correlation;  /* len 0: keep the client's */
 	const char *requester;
+	const char *requester_user;         /* NULL: the requester has no username */
 	struct rcpt_pending *pending;       /* NULL for a QoS 2 retransmission */
 	/* RCPT_RECEIPT */
 	bool strip_correlation;

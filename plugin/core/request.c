@@ -156,6 +156,7 @@ static void rewrite(struct rcpt_core *core, const struct rcpt_publish *msg, stru
 {
 	out->action = RCPT_REQUEST;
 	out->requester = msg->sender.id;
+	out->requester_user = msg->sender.username;
 	if(msg->return_area_count > 0) out->set_response_topic = rcpt_pending__topic(p);
 	if(p->broker_correlation){
 		out->add_correlation.ptr = rcpt_pending__correlation(p);

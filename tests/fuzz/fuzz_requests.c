@@ -97,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				rcpt_core__on_write(core, s->topic, &who);
 				break;
 			case 5:
-				rcpt_core__on_disconnect(core, who.id, op & 0x40);
+				rcpt_core__on_disconnect(core, who.id, NULL, op & 0x40);
 				break;
 			case 6:
 				h.now += (uint64_t)fuzz_input__byte(&in) * 40;

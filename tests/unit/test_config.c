@@ -70,7 +70,8 @@ START_TEST(test_describe)
 	ck_assert_str_eq(line, "request_prefix=req return_prefix=ret default_timeout_ms=30000 "
 			"max_timeout_ms=300000 max_pending=1000000 max_pending_per_client=10000 "
 			"max_correlation_len=256 acl_fallback=allow sys_interval_s=10 "
-			"state_file=(none) save_interval_s=5 control_users=(none: control API off)");
+			"state_file=(none) save_interval_s=5 bind_client_ids=auto qos2_release_grace_ms=10000 "
+			"control_users=(none: control API off)");
 	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_CONTROL_USERS, "admin,ops", err, sizeof(err)), RCPT_OK);
 	rcpt_config__describe(&cfg, line, sizeof(line));
 	ck_assert_ptr_nonnull(strstr(line, " control_users=admin,ops"));

@@ -42,8 +42,8 @@ START_TEST(test_nobody_reached_each_event)
 	switch(_i){
 		case 0: rcpt_core__settle(core); break;
 		case 1: rcpt_core__on_publish(core, &other, &d); ck_assert_int_eq(d.action, RCPT_PASS); break;
-		case 2: rcpt_core__on_disconnect(core, "Z", true); break;
-		case 3: rcpt_core__on_disconnect(core, NULL, true); break;
+		case 2: rcpt_core__on_disconnect(core, "Z", NULL, true); break;
+		case 3: rcpt_core__on_disconnect(core, NULL, NULL, true); break;
 		case 4: rcpt_core__on_tick(core); break;
 	}
 	ck_assert_uint_eq(fake_host__publish_count(), 1);

@@ -556,7 +556,7 @@ START_TEST(test_restart_restores_requests)
 	struct rcpt_decision d = answer("Z", false, "P", c1);
 	ck_assert_int_eq(d.action, RCPT_REFUSE);
 	/* R comes back: the broker's takeover DISCONNECT, then its traffic. */
-	rcpt_core__on_disconnect(core, "R", true);
+	rcpt_core__on_disconnect(core, "R", NULL, true);
 	d = answer("R", false, "P", c1);
 	ck_assert_int_eq(d.action, RCPT_RECEIPT);
 	ck_assert(!d.strip_correlation);
