@@ -55,6 +55,7 @@
 #define RECEIPTS_UNMATCHED_NO_CORRELATION   "no-correlation"
 #define RECEIPTS_UNMATCHED_NOT_PENDING      "not-pending"
 #define RECEIPTS_UNMATCHED_NOT_DELIVERED    "not-delivered-to-sender"
+#define RECEIPTS_UNMATCHED_ALREADY_ANSWERED "already-answered"
 
 /* Plugin options, as `plugin_opt_<name>` in mosquitto.conf. */
 #define RECEIPTS_OPT_REQUEST_PREFIX          "request_prefix"

@@ -135,7 +135,7 @@ refuse:
 	return MOSQ_ERR_ACL_DENIED;
 }
 
-static int apply_receipt(struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
+static int apply_receipt(struct plugin *plg, struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
 {
 	if(rcpt_props__apply_receipt(&ev->properties, d->strip_correlation)){
 		/* The request is already answered; forward the receipt as sent
@@ -145,6 +145,7 @@ static int apply_receipt(struct mosquitto_evt_message *ev, const struct rcpt_dec
 	}
 	/* A receipt is for the request in flight, not for later subscribers. */
 	ev->retain = false;
+	rcpt_core__answer_stored(plg->core, d, ev->topic, ev->topic);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -182,7 +183,7 @@ static int on_message(int event, void *event_data, void *userdata)
 		case RCPT_PASS: return MOSQ_ERR_SUCCESS;
 		case RCPT_REFUSE: return MOSQ_ERR_ACL_DENIED;
 		case RCPT_REQUEST: return apply_request(plg, ev, &d);
-		case RCPT_RECEIPT: return apply_receipt(ev, &d);
+		case RCPT_RECEIPT: return apply_receipt(plg, ev, &d);
 	}
 	return MOSQ_ERR_SUCCESS;
 }

@@ -73,7 +73,8 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 	if(rcpt_clients__init(&core->clients)
 			|| rcpt_areas__init(&core->areas)
 			|| rcpt_pending__init(&core->pending, &core->clients, &core->areas, &core->stats)
-			|| rcpt_tracking__init(&core->tracking)
+			|| rcpt_tracking__init(&core->tracking, core->cfg.qos2_release_grace_ms)
+			|| rcpt_qos2__init(&core->qos2)
 			|| rcpt_identity__init(&core->identity, core->cfg.bind_client_ids == RCPT_BIND_ON)
 			|| rcpt_request__init(core, correlation_seed)){
 		rcpt_core__free(core);
@@ -92,6 +93,7 @@ void rcpt_core__free(struct rcpt_core *core)
 	if(core == NULL) return;
 	rcpt_persist__free(&core->persist);
 	rcpt_tracking__free(&core->tracking);
+	rcpt_qos2__free(&core->qos2);
 	rcpt_identity__free(&core->identity);
 	free(core->bindings.path);
 	rcpt_pending__free(&core->pending);
@@ -232,6 +234,19 @@ void rcpt_core__request_stored(struct rcpt_core *core, struct rcpt_pending *p, c
 	if(p) rcpt_tracking__track(&core->tracking, p, message_key, topic, rcpt_host__now(&core->host));
 }
 
+void rcpt_core__answer_stored(struct rcpt_core *core, const struct rcpt_decision *d, const void *message_key,
+		const char *topic)
+{
+	if(d->pending == NULL) return;
+	struct rcpt_message_ref m = rcpt_qos2__message(message_key, topic);
+	if(rcpt_qos2__answer_wait(&core->qos2, d->pending, &m, d->answer_by, d->answer_hash) != RCPT_OK){
+		/* Without the wait nothing would end it at PUBREL: end it now, as
+		 * before QoS 2 answers waited. */
+		rcpt_host__logf(&core->host, RCPT_LOG_ERR, "out of memory: QoS 2 answer to '%s' counted at PUBLISH", topic);
+		rcpt_life__finish(core, d->pending, RCPT_OUTCOME_OK, NULL, NULL);
+	}
+}
+
 void rcpt_core__request_abort(struct rcpt_core *core, struct rcpt_pending *p)
 {
 	if(p == NULL) return;
@@ -241,14 +256,38 @@ void rcpt_core__request_abort(struct rcpt_core *core, struct rcpt_pending *p)
 
 /* ---- access checks ---- */
 
+/* A READ check of a message that is no request: a QoS 2 answer reaching its
+ * requester at PUBREL ends its request `ok`; one whose request ended before
+ * its PUBREL is held back. */
+static enum rcpt_access qos2_answer_read(struct rcpt_core *core, const void *message_key, const char *topic,
+		enum rcpt_access a)
+{
+	struct rcpt_message_ref m = rcpt_qos2__message(message_key, topic);
+	struct rcpt_pending *p = rcpt_qos2__answer_released(&core->qos2, &m);
+	if(p){
+		rcpt_life__finish(core, p, RCPT_OUTCOME_OK, NULL, NULL);
+		return a;
+	}
+	return rcpt_qos2__is_tombstoned(&core->qos2, &m) ? RCPT_ACCESS_DENY : a;
+}
+
 enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_key,
 		const char *topic, const struct rcpt_client_ref *receiver)
 {
 	if(topic[0] != '$') rcpt_sessions__notice(core, receiver);
 	bool request_topic;
 	enum rcpt_access a = rcpt_access__read(&core->cfg, topic, receiver, &request_topic);
-	if(!request_topic) return a;
+	if(!request_topic){
+		if(!rcpt_qos2__busy(&core->qos2) || a == RCPT_ACCESS_DENY) return a;
+		return qos2_answer_read(core, message_key, topic, a);
+	}
 	struct rcpt_pending *p = rcpt_tracking__lookup(&core->tracking, message_key, topic);
+	if(p == NULL && rcpt_qos2__busy(&core->qos2)){
+		struct rcpt_message_ref m = rcpt_qos2__message(message_key, topic);
+		/* Its request is over (no-responders after the grace period,
+		 * timeout, cancelled): nobody gets it now. */
+		if(rcpt_qos2__is_tombstoned(&core->qos2, &m)) return RCPT_ACCESS_DENY;
+	}
 	if(p){
 		claim(core, receiver);
 		struct rcpt_client *c = rcpt_sessions__seen(core, receiver);
@@ -309,7 +348,12 @@ void rcpt_core__on_tick(struct rcpt_core *core)
 	uint64_t now = rcpt_host__now(&core->host);
 	core->ticks.last_ms = now;
 	struct rcpt_pending *p;
-	while((p = rcpt_tracking__next_overdue(&core->tracking, now)) != NULL) give_verdict(core, p);
+	/* No PUBREL within the grace period: nobody received it. Ending it
+	 * tombstones its message, so a PUBREL after all delivers nothing. */
+	while((p = rcpt_tracking__overdue(&core->tracking, now)) != NULL){
+		rcpt_life__finish(core, p, RCPT_OUTCOME_NO_RESPONDERS,
+				RECEIPTS_STATUS_NO_RESPONDERS, RECEIPTS_REASON_NO_SUBSCRIBER);
+	}
 	rcpt_sys__tick(&core->sys, &core->host, &core->stats, now);
 	rcpt_persist__tick(&core->persist, now);
 	if(now - core->bindings.saved_ms >= (uint64_t)core->cfg.save_interval_s * 1000u) save_bindings(core, now);

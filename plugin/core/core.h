@@ -46,6 +46,10 @@ void rcpt_core__on_publish(struct rcpt_core *core, const struct rcpt_publish *ms
  * pointer). */
 void rcpt_core__request_stored(struct rcpt_core *core, struct rcpt_pending *p,
 		const void *message_key, const char *topic);
+/* A QoS 2 answer (RCPT_RECEIPT with d->pending set) was stored as
+ * message_key: its request ends when the answer's PUBREL delivers it. */
+void rcpt_core__answer_stored(struct rcpt_core *core, const struct rcpt_decision *d, const void *message_key,
+		const char *topic);
 /* The adapter could not rewrite an accepted request: forget it, no receipt. */
 void rcpt_core__request_abort(struct rcpt_core *core, struct rcpt_pending *p);
 

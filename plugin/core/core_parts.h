@@ -15,6 +15,7 @@
 #include "identity.h"
 #include "pending.h"
 #include "persist.h"
+#include "qos2.h"
 #include "receipts.h"
 #include "stats.h"
 #include "sys.h"
@@ -29,6 +30,7 @@ struct rcpt_core {
 	struct rcpt_pending_table pending;
 	struct rcpt_tracking tracking;
 	struct rcpt_identity identity;
+	struct rcpt_qos2 qos2;
 	struct rcpt_persist persist;
 	struct {
 		char *topic_buf;              /* request prefix + "/" + area */

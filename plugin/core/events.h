@@ -8,6 +8,7 @@
 #include "types.h"
 
 struct rcpt_pending;
+struct rcpt_client;
 
 /* The parts of a PUBLISH the core looks at. Counts are how many user
  * properties of that name the message had; the value is the first one. */
@@ -47,9 +48,12 @@ struct rcpt_decision {
 	struct rcpt_bytes add_correlation;  /* len 0: keep the client's */
 	const char *requester;
 	const char *requester_user;         /* NULL: the requester has no username */
-	struct rcpt_pending *pending;       /* NULL for a QoS 2 retransmission */
+	struct rcpt_pending *pending;       /* NULL for a QoS 2 retransmission; RCPT_RECEIPT: a
+	                                     * QoS 2 answer to hand back with answer_stored */
 	/* RCPT_RECEIPT */
 	bool strip_correlation;
+	const struct rcpt_client *answer_by;
+	uint32_t answer_hash;               /* of the answer's payload */
 };
 
 #endif

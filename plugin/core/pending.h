@@ -49,6 +49,7 @@ struct rcpt_pending {
 	bool broker_correlation : 1;
 	bool open_return : 1;                /* return topic outside the return prefix */
 	bool ever_delivered : 1;
+	bool answer_waiting : 1;             /* qos2.c's: a QoS 2 answer waits for its PUBREL */
 	char key[];                          /* return topic, NUL, correlation bytes */
 };
 

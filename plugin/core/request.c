@@ -202,6 +202,13 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 			free(rt.owned);
 			return;
 		}
+		/* The same PUBLISH again after its request got its receipt before
+		 * the PUBREL: no second request, no second receipt. */
+		bool client_corr = msg->has_correlation && msg->correlation.len > 0;
+		if(rcpt_qos2__is_resent(&core->qos2, rcpt_qos2__content(msg->sender.id, rt.topic, rt.len,
+					client_corr ? msg->correlation.ptr : NULL, msg->correlation.len, payload_hash))){
+			reason = RECEIPTS_REJECT_DUPLICATE;
+		}
 	}
 	if(reason == NULL && msg->has_correlation && msg->correlation.len > 0
 			&& rcpt_pending__find(&core->pending, rt.topic, rt.len, msg->correlation.ptr, msg->correlation.len)){

@@ -28,6 +28,9 @@ static void session_ended(struct rcpt_core *core, struct rcpt_client *c)
 	struct rcpt_delivery *d;
 	while((d = rcpt_pending__delivery_to(c)) != NULL){
 		struct rcpt_pending *p = d->pending;
+		/* Its QoS 2 answer will never be released by it: held back if the
+		 * PUBREL comes after all, as the request may end without it. */
+		if(p->answer_waiting && rcpt_qos2__answer_by(&core->qos2, p, c)) rcpt_qos2__drop_answer(&core->qos2, p);
 		if(rcpt_pending__drop_delivery(&core->pending, d) && rcpt_tracking__is_settled(p)){
 			rcpt_life__finish(core, p, RCPT_OUTCOME_RESPONDER_GONE,
 					RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);

@@ -18,9 +18,10 @@ struct rcpt_release_wait {
 	uint32_t payload_hash;    /* tells a retransmission from a new request */
 };
 
-int rcpt_tracking__init(struct rcpt_tracking *tr)
+int rcpt_tracking__init(struct rcpt_tracking *tr, uint32_t release_grace_ms)
 {
 	memset(tr, 0, sizeof(*tr));
+	tr->grace_ms = release_grace_ms;
 	return rcpt_htable__init(&tr->waits, 16);
 }
 
@@ -37,7 +38,9 @@ void rcpt_tracking__free(struct rcpt_tracking *tr)
 	}
 	rcpt_htable__free(&tr->waits);
 	free(tr->unsettled.items);
+	uint64_t grace = tr->grace_ms;
 	memset(tr, 0, sizeof(*tr));
+	tr->grace_ms = grace;
 }
 
 static uint32_t topic_hash(const char *topic, size_t len)
@@ -104,7 +107,7 @@ void rcpt_tracking__track(struct rcpt_tracking *tr, struct rcpt_pending *p,
 	if(p->qos == 2){
 		struct rcpt_release_wait *w = p->release_wait;
 		w->u = u;
-		w->grace_deadline_ms = now + RCPT_RELEASE_GRACE_MS;
+		w->grace_deadline_ms = now + tr->grace_ms;
 		rcpt_htable__insert(&tr->waits, &w->node, key_hash(message_key));
 		w->prev_in_order = tr->waits_newest;
 		if(tr->waits_newest) tr->waits_newest->next_in_order = w;
@@ -174,11 +177,21 @@ struct rcpt_pending *rcpt_tracking__next_settled(struct rcpt_tracking *tr)
 	return settle_wait(tr, w);
 }
 
-struct rcpt_pending *rcpt_tracking__next_overdue(struct rcpt_tracking *tr, uint64_t now)
+struct rcpt_pending *rcpt_tracking__overdue(const struct rcpt_tracking *tr, uint64_t now)
 {
-	struct rcpt_release_wait *w = tr->waits_oldest;
+	const struct rcpt_release_wait *w = tr->waits_oldest;
 	if(w == NULL || w->grace_deadline_ms > now) return NULL;
-	return settle_wait(tr, w);
+	return w->u.pending;
+}
+
+void rcpt_tracking__release_message(const struct rcpt_pending *p, const void **key, uint32_t *topic_hash,
+		uint32_t *topic_len, uint32_t *payload_hash)
+{
+	const struct rcpt_release_wait *w = p->release_wait;
+	*key = w->u.message_key;
+	*topic_hash = w->u.topic_hash;
+	*topic_len = w->u.topic_len;
+	*payload_hash = w->payload_hash;
 }
 
 static struct rcpt_pending *match(const struct rcpt_unsettled *u, const void *key,

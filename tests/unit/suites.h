@@ -17,5 +17,6 @@ Suite *control_suite(void);
 Suite *state_suite(void);
 Suite *props_suite(void);
 Suite *identity_suite(void);
+Suite *qos2_suite(void);
 
 #endif

@@ -140,7 +140,7 @@ START_TEST(test_qos2_never_released)
 	t_request(core, &m, t_key(0));
 	rcpt_core__settle(core);
 	rcpt_core__on_tick(core);
-	fake_host__advance_ms(RCPT_RELEASE_GRACE_MS - 1);
+	fake_host__advance_ms(core->cfg.qos2_release_grace_ms - 1);
 	rcpt_core__on_tick(core);
 	ck_assert_uint_eq(fake_host__publish_count(), 0);
 	ck_assert_uint_eq(t_stats(core).pending, 1);
