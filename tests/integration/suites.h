@@ -14,5 +14,6 @@ Suite *persistence_suite(void);
 Suite *bad_input_suite(void);
 Suite *releases_suite(void);
 Suite *identity_suite(void);
+Suite *qos2_suite(void);
 
 #endif
