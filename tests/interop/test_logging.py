@@ -104,7 +104,8 @@ def logging_start_up_line_states_effective_options(fx):
         'request_prefix': 'ask/here', 'return_prefix': 'ret', 'default_timeout_ms': '1234',
         'max_timeout_ms': '300000', 'max_pending': '1000000', 'max_pending_per_client': '10000',
         'max_correlation_len': '256', 'acl_fallback': 'defer', 'sys_interval_s': '0',
-        'state_file': '(none)', 'save_interval_s': '5', 'control_users': 'admin,ops'},
+        'state_file': '(none)', 'save_interval_s': '5', 'bind_client_ids': 'false',
+        'qos2_release_grace_ms': '10000', 'control_users': 'admin,ops'},
         'effective options')
     check_eq(plugin_lines(b), [line], 'plugin lines at notice level at start')
 
