@@ -278,7 +278,13 @@ enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_
 	bool request_topic;
 	enum rcpt_access a = rcpt_access__read(&core->cfg, topic, receiver, &request_topic);
 	if(!request_topic){
+		/* Answers go to return areas, or to open return topics while such
+		 * requests are pending: ordinary traffic pays one test. */
 		if(!rcpt_qos2__busy(&core->qos2) || a == RCPT_ACCESS_DENY) return a;
+		if(core->pending.open_return_count == 0
+				&& !rcpt_names__below(topic, core->cfg.return_prefix, core->cfg.return_prefix_len)){
+			return a;
+		}
 		return qos2_answer_read(core, message_key, topic, a);
 	}
 	struct rcpt_pending *p = rcpt_tracking__lookup(&core->tracking, message_key, topic);

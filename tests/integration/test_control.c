@@ -668,7 +668,7 @@ START_TEST(get_config_reflects_the_options)
 			"\"default_timeout_ms\":2000,\"max_timeout_ms\":60000,\"max_pending\":50,\"max_pending_per_client\":7,"
 			"\"max_correlation_len\":32,\"acl_fallback\":\"defer\",\"sys_interval_s\":0,"
 			"\"state_file\":\"%s\",\"save_interval_s\":9,"
-			"\"control_users\":[\"admin\",\"ops\"],\"bind_client_ids\":true,\"qos2_release_grace_ms\":10000},"
+			"\"control_users\":[\"admin\",\"ops\"],\"bind_client_ids\":true,\"qos2_release_grace_ms\":1000},"
 			"\"correlationData\":\"cf\"}]}", state);
 	/* With acl_fallback defer and no other ACL source the broker denies
 	 * what the plugin defers; the control topics are the plugin's own. */
