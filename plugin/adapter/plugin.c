@@ -265,7 +265,8 @@ static const struct {
 } identity_callback = {MOSQ_EVT_BASIC_AUTH, on_basic_auth};
 
 /* plugin_opt_bind_client_ids auto: on when the broker's configuration file
- * (mosquitto -c FILE, read from /proc/self/cmdline) authenticates clients. */
+ * (mosquitto -c FILE, read from /proc/self/cmdline) authenticates clients.
+ * A file it cannot read is said once: binding is then off. */
 static bool broker_authenticates(void)
 {
 	char args[4096];
@@ -281,9 +282,13 @@ static bool broker_authenticates(void)
 			break;
 		}
 	}
-	if(conf == NULL) return false;
-	f = fopen(conf, "rb");
-	if(f == NULL) return false;
+	f = conf ? fopen(conf, "rb") : NULL;
+	if(f == NULL){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: plugin_opt_bind_client_ids auto: cannot read the "
+				"broker's configuration file%s%s; client ids are not bound (set it to true with authentication)",
+				conf ? " " : "", conf ? conf : "");
+		return false;
+	}
 	bool found = false;
 	char line[4096];
 	while(!found && fgets(line, sizeof(line), f)){
