@@ -73,6 +73,8 @@
 #define RECEIPTS_OPT_OPEN_RETURN_TOPICS      "open_return_topics"
 
 /* The control API (JSON, in the shape of the dynamic-security plugin's). */
+/* Every control topic lies below this. */
+#define RECEIPTS_CONTROL_NAMESPACE "$CONTROL/receipts"
 #define RECEIPTS_CONTROL_TOPIC          "$CONTROL/receipts/v1"
 #define RECEIPTS_CONTROL_RESPONSE_TOPIC "$CONTROL/receipts/v1/response"
 #define RECEIPTS_CONTROL_MAX_PAYLOAD    (1024 * 1024)

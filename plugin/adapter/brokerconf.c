@@ -13,8 +13,6 @@
 
 #include "brokerconf.h"
 
-/* include_dir inside include_dir is refused by mosquitto itself; this only
- * bounds a loop through a file that names its own folder. */
 #define MAX_DEPTH 4
 #define MAX_LINE 4096
 
@@ -47,21 +45,78 @@ static bool same_file(const char *a, const char *b)
 	return !strcmp(ra, rb);
 }
 
-static void unknown(struct rcpt_brokerconf *out, const char *fmt, const char *what, const char *why)
+/* What one part of the configuration holds: the whole file, or with
+ * per_listener_settings one listener's options. */
+struct part {
+	bool other_access;
+	bool plugin_before_us;
+	bool password_file;
+	int ours;                       /* plugin lines naming this plugin */
+	char listener[64];              /* "port address" of its listener line; "" for the default one */
+	char detail[RCPT_BROKERCONF_TEXT];
+	char first_other_plugin[RCPT_BROKERCONF_TEXT];
+};
+
+struct scan {
+	const char *our_plugin;
+	bool per_listener;
+	struct part whole;
+	struct part *parts;             /* [0]: the default listener (options before any listener line) */
+	size_t count;
+	size_t current;
+	bool failed;
+	char why[RCPT_BROKERCONF_TEXT];
+};
+
+static bool fail(struct scan *sc, const char *fmt, const char *what, const char *why)
 {
-	out->known = false;
-	snprintf(out->detail, sizeof(out->detail), fmt, what, why);
+	if(!sc->failed) snprintf(sc->why, sizeof(sc->why), fmt, what, why);
+	sc->failed = true;
+	return false;
 }
 
-static void note_other(struct rcpt_brokerconf *out, const char *key, const char *value,
-		int line_no, const char *file)
+static void note_other(struct part *p, const char *key, const char *value, int line_no, const char *file)
 {
-	if(out->other_access) return;
-	out->other_access = true;
-	snprintf(out->detail, sizeof(out->detail), "%s %s (line %d of %s)", key, value, line_no, file);
+	if(p->other_access) return;
+	p->other_access = true;
+	snprintf(p->detail, sizeof(p->detail), "%s %s (line %d of %s)", key, value, line_no, file);
 }
 
-static bool scan_file(const char *file, const char *our_plugin, struct rcpt_brokerconf *out, int depth);
+static void note_plugin(struct part *p, bool ours, const char *key, const char *value, int line_no, const char *file)
+{
+	if(ours){
+		p->ours++;
+		return;
+	}
+	if(p->ours == 0 && !p->plugin_before_us){
+		p->plugin_before_us = true;
+		snprintf(p->first_other_plugin, sizeof(p->first_other_plugin), "%s", value);
+	}
+	note_other(p, key, value, line_no, file);
+}
+
+/* A listener line opens its listener's part; naming one already seen
+ * reopens that one, as the broker does. */
+static bool enter_listener(struct scan *sc, const char *value)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "%s", value);
+	for(size_t i = 1; i < sc->count; i++){
+		if(!strcmp(sc->parts[i].listener, name)){
+			sc->current = i;
+			return true;
+		}
+	}
+	struct part *grown = realloc(sc->parts, (sc->count + 1) * sizeof(*grown));
+	if(grown == NULL) return fail(sc, "%s: %s", "listener", "out of memory");
+	sc->parts = grown;
+	memset(&sc->parts[sc->count], 0, sizeof(sc->parts[0]));
+	snprintf(sc->parts[sc->count].listener, sizeof(sc->parts[0].listener), "%s", name);
+	sc->current = sc->count++;
+	return true;
+}
+
+static bool scan_file(struct scan *sc, const char *file, int depth);
 
 static int by_name(const void *a, const void *b)
 {
@@ -69,13 +124,10 @@ static int by_name(const void *a, const void *b)
 }
 
 /* Mosquitto reads the *.conf files of an include_dir in name order. */
-static bool scan_dir(const char *dir, const char *our_plugin, struct rcpt_brokerconf *out, int depth)
+static bool scan_dir(struct scan *sc, const char *dir, int depth)
 {
 	DIR *d = opendir(dir);
-	if(d == NULL){
-		unknown(out, "cannot read include_dir %s: %s", dir, strerror(errno));
-		return false;
-	}
+	if(d == NULL) return fail(sc, "cannot read include_dir %s: %s", dir, strerror(errno));
 	char **names = NULL;
 	size_t count = 0, cap = 0;
 	bool ok = true;
@@ -94,81 +146,109 @@ static bool scan_dir(const char *dir, const char *our_plugin, struct rcpt_broker
 		snprintf(names[count++], need, "%s/%s", dir, e->d_name);
 	}
 	closedir(d);
-	if(!ok) unknown(out, "%s: %s", dir, "out of memory");
+	if(!ok) fail(sc, "%s: %s", dir, "out of memory");
 	if(ok && count) qsort(names, count, sizeof(*names), by_name);
-	for(size_t i = 0; ok && i < count; i++) ok = scan_file(names[i], our_plugin, out, depth + 1);
+	for(size_t i = 0; ok && i < count; i++) ok = scan_file(sc, names[i], depth + 1);
 	for(size_t i = 0; i < count; i++) free(names[i]);
 	free(names);
 	return ok;
 }
 
-static void scan_line(char *line, int line_no, const char *file, const char *our_plugin,
-		struct rcpt_brokerconf *out, bool *include, char **include_value)
+static bool scan_line(struct scan *sc, char *line, int line_no, const char *file, int depth)
 {
-	*include = false;
 	char *save = NULL;
 	char *key = strtok_r(line, " \t\r\n", &save);
-	if(key == NULL || key[0] == '#') return;
+	if(key == NULL || key[0] == '#') return true;
 	char *value = strtok_r(NULL, "\r\n", &save);
 	while(value && (*value == ' ' || *value == '\t')) value++;
-	if(value == NULL || *value == '\0') return;
-	/* mosquitto keeps trailing spaces out of paths too */
+	if(value == NULL || *value == '\0') return true;
 	for(char *end = value + strlen(value); end > value && (end[-1] == ' ' || end[-1] == '\t'); end--) end[-1] = '\0';
 
+	struct part *p = &sc->parts[sc->current];
 	if(!strcmp(key, "include_dir")){
-		*include = true;
-		*include_value = value;
+		return scan_dir(sc, value, depth);
+	}else if(!strcmp(key, "listener")){
+		return enter_listener(sc, value);
+	}else if(!strcmp(key, "per_listener_settings")){
+		sc->per_listener = !strcmp(value, "true");
 	}else if(!strcmp(key, "password_file")){
-		out->password_file = true;
+		p->password_file = sc->whole.password_file = true;
 	}else if(!strcmp(key, "acl_file") || !strcmp(key, "auth_plugin")){
-		note_other(out, key, value, line_no, file);
+		note_other(p, key, value, line_no, file);
+		note_other(&sc->whole, key, value, line_no, file);
 	}else if(!strcmp(key, "plugin") || !strcmp(key, "global_plugin")){
-		if(our_plugin && same_file(value, our_plugin)){
-			out->found_us = true;
-			return;
-		}
-		if(!out->found_us && !out->plugin_before_us){
-			out->plugin_before_us = true;
-			snprintf(out->first_other_plugin, sizeof(out->first_other_plugin), "%s", value);
-		}
-		note_other(out, key, value, line_no, file);
+		bool ours = sc->our_plugin && same_file(value, sc->our_plugin);
+		note_plugin(p, ours, key, value, line_no, file);
+		note_plugin(&sc->whole, ours, key, value, line_no, file);
 	}
+	return true;
 }
 
-static bool scan_file(const char *file, const char *our_plugin, struct rcpt_brokerconf *out, int depth)
+static bool scan_file(struct scan *sc, const char *file, int depth)
 {
-	if(depth > MAX_DEPTH){
-		unknown(out, "%s: %s", file, "include_dir nested too deep");
-		return false;
-	}
+	/* include_dir inside include_dir is refused by mosquitto itself; this
+	 * bounds a loop through a file that names its own folder. */
+	if(depth > MAX_DEPTH) return fail(sc, "%s: %s", file, "include_dir nested too deep");
 	FILE *f = fopen(file, "r");
-	if(f == NULL){
-		unknown(out, "cannot read %s: %s", file, strerror(errno));
-		return false;
-	}
+	if(f == NULL) return fail(sc, "cannot read %s: %s", file, strerror(errno));
 	char line[MAX_LINE];
 	int line_no = 0;
 	bool ok = true;
 	while(ok && fgets(line, sizeof(line), f)){
 		line_no++;
-		bool include;
-		char *dir = NULL;
-		scan_line(line, line_no, file, our_plugin, out, &include, &dir);
-		if(include) ok = scan_dir(dir, our_plugin, out, depth);
+		ok = scan_line(sc, line, line_no, file, depth);
 	}
-	if(ok && ferror(f)){
-		unknown(out, "cannot read %s: %s", file, "read error");
-		ok = false;
-	}
+	if(ok && ferror(f)) ok = fail(sc, "cannot read %s: %s", file, "read error");
 	fclose(f);
 	return ok;
 }
 
-void rcpt_brokerconf__scan(const char *conf_path, const char *our_plugin, struct rcpt_brokerconf *out)
+/* With per_listener_settings each listener loads its own plugins, the
+ * listeners in the order of their lines and the default one (options
+ * before any listener line) last; instance n of this plugin belongs to the
+ * part holding our n-th plugin line in that order. */
+static const struct part *part_of_instance(const struct scan *sc, unsigned instance)
+{
+	unsigned seen = 0;
+	for(size_t k = 1; k <= sc->count; k++){
+		const struct part *p = &sc->parts[k % sc->count];
+		if(instance < seen + (unsigned)p->ours) return p;
+		seen += (unsigned)p->ours;
+	}
+	return NULL;
+}
+
+void rcpt_brokerconf__scan(const char *conf_path, const char *our_plugin, unsigned instance,
+		struct rcpt_brokerconf *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->known = scan_file(conf_path, our_plugin, out, 0);
-	if(out->known && !out->other_access){
-		snprintf(out->detail, sizeof(out->detail), "no acl_file, auth_plugin or other plugin in %s", conf_path);
+	struct scan sc = {.our_plugin = our_plugin};
+	sc.parts = calloc(1, sizeof(*sc.parts));
+	if(sc.parts == NULL){
+		snprintf(out->detail, sizeof(out->detail), "out of memory reading %s", conf_path);
+		return;
 	}
+	sc.count = 1;
+	bool ok = scan_file(&sc, conf_path, 0);
+	const struct part *p = sc.per_listener ? part_of_instance(&sc, instance) : &sc.whole;
+	if(!ok){
+		snprintf(out->detail, sizeof(out->detail), "%s", sc.why);
+	}else if(p == NULL){
+		snprintf(out->detail, sizeof(out->detail), "per_listener_settings: cannot tell which listener "
+				"loaded this plugin in %s", conf_path);
+	}else{
+		out->known = true;
+		out->other_access = p->other_access;
+		out->plugin_before_us = p->plugin_before_us;
+		out->found_us = p->ours > 0;
+		out->password_file = p->password_file;
+		snprintf(out->first_other_plugin, sizeof(out->first_other_plugin), "%s", p->first_other_plugin);
+		if(p->other_access){
+			snprintf(out->detail, sizeof(out->detail), "%s", p->detail);
+		}else{
+			snprintf(out->detail, sizeof(out->detail), "no acl_file, auth_plugin or other plugin%s in %s",
+					sc.per_listener ? " for this listener" : "", conf_path);
+		}
+	}
+	free(sc.parts);
 }

@@ -30,7 +30,10 @@ bool rcpt_brokerconf__cmdline_config(char *path, size_t size);
 
 /* Reads the configuration at conf_path, following include_dir. our_plugin:
  * the path this plugin was loaded from (compared after realpath), to tell
- * our own plugin lines from others. */
-void rcpt_brokerconf__scan(const char *conf_path, const char *our_plugin, struct rcpt_brokerconf *out);
+ * our own plugin lines from others. instance: how many times this plugin
+ * was initialised before (with per_listener_settings true each listener
+ * loads it anew, and only that listener's options count). */
+void rcpt_brokerconf__scan(const char *conf_path, const char *our_plugin, unsigned instance,
+		struct rcpt_brokerconf *out);
 
 #endif

@@ -280,8 +280,11 @@ static void resolve_fallback(struct plugin *plg, enum rcpt_acl_fallback configur
 	char conf[PATH_MAX];
 	Dl_info self;
 	const char *our_path = dladdr((void *)resolve_fallback, &self) && self.dli_fname ? self.dli_fname : NULL;
+	/* Each listener with per_listener_settings initialises the plugin anew,
+	 * in a known order: the count tells which one this is. */
+	static unsigned instances;
 	if(rcpt_brokerconf__cmdline_config(conf, sizeof(conf))){
-		rcpt_brokerconf__scan(conf, our_path, &bc);
+		rcpt_brokerconf__scan(conf, our_path, instances++, &bc);
 	}else{
 		memset(&bc, 0, sizeof(bc));
 		snprintf(bc.detail, sizeof(bc.detail), "the broker was started without -c FILE");
