@@ -98,6 +98,15 @@ static void assert_log_has(const char *needle)
 	ck_assert_msg(broker_log_wait(&broker, needle, RCPT_ARRIVAL_MS), "not in the broker log: %s", needle);
 }
 
+/* Debian's broker exports mosquitto_acl_check, through which the plugin
+ * asks the other access control; one built from the release sources (the
+ * release matrix) does not, and the plugin says so at start. */
+static bool others_can_be_asked(void)
+{
+	assert_log_has("receipts: started: ");
+	return broker_log_count(&broker, "does not export mosquitto_acl_check") == 0;
+}
+
 /* ---- a broker whose only access control is the plugin ---- */
 
 START_TEST(alone_behaves_as_plain_mosquitto)
@@ -114,9 +123,9 @@ START_TEST(alone_behaves_as_plain_mosquitto)
 	struct msg *m = expect_on(sub, "news/x");
 	ck_assert_str_eq(m->payload, "hello");
 	msg_free(m);
+	/* Allowed (the broker hands $CONTROL publishes to their plugin, never
+	 * to subscribers). */
 	ck_assert_int_eq(client_publish_str(pub, "$CONTROL/other/v1", "cmd", 1, false, NULL), 0);
-	m = expect_on(sub, "$CONTROL/other/v1");
-	msg_free(m);
 	ck_assert(client_quiet(sub, RCPT_QUIET_MS));
 	client_free(pub);
 	client_free(sub);
@@ -200,10 +209,17 @@ START_TEST(reroute_passes_the_same_write_check)
 	ck_assert(client_quiet(worker, RCPT_QUIET_MS));
 
 	p.response_topic = "ret/alice/r";
-	ck_assert_int_eq(client_publish_str(alice, "devices/42/config", "fine", 1, false, &p), 0);
-	struct msg *req = expect_request(worker, "req/A", "fine", "alice");
-	answer_gets_ok(worker, req, alice, "ret/alice/r", "c1");
-	msg_free(req);
+	if(!others_can_be_asked()){
+		/* README, Limits: re-routes are refused when acl_file cannot be asked. */
+		ck_assert_int_eq(client_publish_str(alice, "devices/42/config", "fine", 1, false, &p), MQTT_RC_NOT_AUTHORIZED);
+		expect_receipt(alice, "ret/alice/r", "", RECEIPTS_STATUS_REJECTED, RECEIPTS_REJECT_NOT_AUTHORIZED, "c1", 1);
+	}else{
+		ck_assert_int_eq(client_publish_str(alice, "devices/42/config", "fine", 1, false, &p), 0);
+		struct msg *req = expect_request(worker, "req/A", "fine", "alice");
+		answer_gets_ok(worker, req, alice, "ret/alice/r", "c1");
+		msg_free(req);
+	}
+	ck_assert(client_quiet(worker, RCPT_QUIET_MS));
 	ck_assert(client_quiet(mallory, 0));
 	client_free(alice);
 	client_free(mallory);
@@ -217,6 +233,17 @@ START_TEST(denied_reader_is_no_recipient)
 	start_with_acl_file(NULL);
 	struct client *alice = user_subscribed("alice", "ret/alice/#");
 	struct client *carol = user_subscribed("carol", "req/A");
+	if(!others_can_be_asked()){
+		/* README, Limits: then a denied reader counts as reached (she gets
+		 * nothing), and the request ends by timeout. */
+		ck_assert_int_eq(publish_request(alice, "req/A", "q1", "ret/alice/r", "c1", "300"), 0);
+		expect_receipt(alice, "ret/alice/r", "", RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE, "c1", 1);
+		ck_assert(client_quiet(carol, 0));
+		client_free(carol);
+		client_free(alice);
+		stop_all();
+		return;
+	}
 
 	/* carol alone: acl_file keeps the request from her, so nobody got it. */
 	ck_assert_int_eq(publish_request(alice, "req/A", "q1", "ret/alice/r", "c1", "2000"), 0);
@@ -253,6 +280,19 @@ START_TEST(no_receipt_where_requester_cannot_write)
 	assert_log_has(RECEIPTS_REJECT_RETURN_NOT_WRITABLE);
 	ck_assert(client_quiet(worker, RCPT_QUIET_MS));
 
+	if(!others_can_be_asked()){
+		/* README, Limits: every open return topic is refused then. */
+		ck_assert_int_eq(publish_request(alice, "req/A", "q", "answers/alice", "c2", "300"), MQTT_RC_NOT_AUTHORIZED);
+		ck_assert(client_quiet(alice, RCPT_QUIET_MS));
+		ck_assert(client_quiet(worker, 0));
+		ck_assert(client_quiet(victim, 0));
+		client_free(alice);
+		client_free(eve);
+		client_free(worker);
+		client_free(victim);
+		stop_all();
+		return;
+	}
 	/* alice may write her answers topic: tracked, and it times out there. */
 	ck_assert_int_eq(publish_request(alice, "req/A", "q", "answers/alice", "c2", "300"), 0);
 	struct msg *req = expect_request(worker, "req/A", "q", "alice");
