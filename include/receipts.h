@@ -48,6 +48,8 @@
 #define RECEIPTS_REJECT_RETAINED            "retained-request"
 #define RECEIPTS_REJECT_NO_MEMORY           "no-memory"
 #define RECEIPTS_REJECT_TOPIC_TOO_SHORT     "topic-too-short"
+#define RECEIPTS_REJECT_NOT_AUTHORIZED      "not-authorized"
+#define RECEIPTS_REJECT_RETURN_NOT_WRITABLE "return-topic-not-writable"
 
 /* Why a receipt into a private return area is refused (log lines only: the
  * responder gets reason code 0x87). */
@@ -68,8 +70,11 @@
 #define RECEIPTS_OPT_SYS_INTERVAL_S          "sys_interval_s"
 #define RECEIPTS_OPT_STATE_FILE              "state_file"
 #define RECEIPTS_OPT_SAVE_INTERVAL_S         "save_interval_s"
+#define RECEIPTS_OPT_OPEN_RETURN_TOPICS      "open_return_topics"
 
 /* The control API (JSON, in the shape of the dynamic-security plugin's). */
+/* Every control topic lies below this. */
+#define RECEIPTS_CONTROL_NAMESPACE "$CONTROL/receipts"
 #define RECEIPTS_CONTROL_TOPIC          "$CONTROL/receipts/v1"
 #define RECEIPTS_CONTROL_RESPONSE_TOPIC "$CONTROL/receipts/v1/response"
 #define RECEIPTS_CONTROL_MAX_PAYLOAD    (1024 * 1024)

@@ -339,8 +339,9 @@ static bool cmd_get_config(struct rcpt_core *core, const cJSON *cmd, cJSON *data
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING, c->max_pending)
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING_PER_CLIENT, c->max_pending_per_client)
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_CORRELATION_LEN, c->max_correlation_len)
-			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_ACL_FALLBACK,
-				c->acl_fallback == RCPT_FALLBACK_ALLOW ? "allow" : "defer")
+			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_ACL_FALLBACK, rcpt_config__fallback_name(c->acl_fallback))
+			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_OPEN_RETURN_TOPICS,
+				rcpt_config__open_return_name(c->open_return_topics))
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_SYS_INTERVAL_S, c->sys_interval_s)
 			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_STATE_FILE, c->state_file ? c->state_file : "")
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_SAVE_INTERVAL_S, c->save_interval_s)){

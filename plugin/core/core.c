@@ -183,6 +183,12 @@ enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_
 	if(!request_topic) return a;
 	struct rcpt_pending *p = rcpt_tracking__lookup(&core->tracking, message_key, topic);
 	if(p){
+		/* Only a client the other access control lets read the request
+		 * counts as reached (deny means deny). Asked only for tracked
+		 * requests, where it decides who may answer. */
+		enum rcpt_others o = rcpt_host__ask_others(&core->host, receiver->handle, topic, RCPT_OTHERS_READ);
+		if(o == RCPT_OTHERS_DENY) return RCPT_ACCESS_DENY;
+		if(o == RCPT_OTHERS_ALLOW) a = RCPT_ACCESS_ALLOW;
 		struct rcpt_client *c = rcpt_sessions__seen(core, receiver);
 		if(c == NULL || rcpt_pending__add_delivery(&core->pending, p, c) != RCPT_OK){
 			rcpt_clients__release_if_unused(&core->clients, c);

@@ -172,11 +172,50 @@ static void rewrite(struct rcpt_core *core, const struct rcpt_publish *msg, stru
 	}
 }
 
+/* Inside the plugin's namespaces the broker's other access control still
+ * counts: a re-routed request must pass the WRITE check a direct publish to
+ * its area would, and the broker sends receipts to an open return topic only
+ * if the requester could publish there itself. "Cannot ask" refuses: it
+ * never widens what the other sources allow. */
+static const char *check_others(struct rcpt_core *core, const struct rcpt_publish *msg,
+		struct return_topic *rt, const char *area, size_t area_len)
+{
+	if(rt->open){
+		enum rcpt_others o = rcpt_host__ask_others(&core->host, msg->sender.handle, rt->topic,
+				RCPT_OTHERS_WRITE);
+		if(o == RCPT_OTHERS_DENY || o == RCPT_OTHERS_UNKNOWN){
+			rt->usable = false;   /* no rejected receipt where it may not write */
+			return RECEIPTS_REJECT_RETURN_NOT_WRITABLE;
+		}
+	}
+	if(msg->subject_area_count > 0){
+		char *buf = core->requests.topic_buf;
+		snprintf(buf, core->cfg.request_prefix_len + RECEIPTS_MAX_AREA_LEN + 2, "%s/%.*s",
+				core->cfg.request_prefix, (int)area_len, area);
+		if(strcmp(buf, msg->topic)){
+			enum rcpt_others o = rcpt_host__ask_others(&core->host, msg->sender.handle, buf, RCPT_OTHERS_WRITE);
+			if(o == RCPT_OTHERS_UNKNOWN){
+				rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "cannot ask this broker's other access control "
+						"whether '%s' may write '%s' (it does not export mosquitto_acl_check): re-route refused",
+						msg->sender.id, buf);
+			}
+			if(o == RCPT_OTHERS_DENY || o == RCPT_OTHERS_UNKNOWN) return RECEIPTS_REJECT_NOT_AUTHORIZED;
+		}
+	}
+	return NULL;
+}
+
 void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg,
 		const char *area, size_t area_len, struct rcpt_decision *out)
 {
 	struct return_topic rt;
 	const char *reason = check_return_topic(core, msg, &rt);
+	/* With open return topics off, a request that names one is plain
+	 * MQTT 5: not the plugin's, delivered untouched. */
+	if(reason == NULL && rt.open && core->cfg.open_return_topics == RCPT_OPEN_RETURN_OFF){
+		free(rt.owned);
+		return;
+	}
 	uint32_t timeout_ms = 0;
 	uint32_t payload_hash = 0;
 
@@ -190,6 +229,7 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 		reason = RECEIPTS_REJECT_TOPIC_TOO_SHORT;
 	}
 	if(reason == NULL) reason = parse_timeout(core, msg, &timeout_ms);
+	if(reason == NULL) reason = check_others(core, msg, &rt, area, area_len);
 	if(reason == NULL && msg->has_correlation && msg->correlation.len > core->cfg.max_correlation_len){
 		reason = RECEIPTS_REJECT_CORRELATION_TOO_LONG;
 	}

@@ -27,11 +27,13 @@
 #include "suites.h"
 
 /* Small limits keep the rows fast: an unanswered request ends within
- * MAX_TIMEOUT_MS, whatever it asked for. */
+ * MAX_TIMEOUT_MS, whatever it asked for. Open return topics are tracked:
+ * several rows use one (open/...) as the follow-up's or the stranger's. */
 #define MAX_TIMEOUT_MS 400
 #define BROKER_CONF \
 	"plugin_opt_" RECEIPTS_OPT_MAX_TIMEOUT_MS " 400\n" \
-	"plugin_opt_" RECEIPTS_OPT_DEFAULT_TIMEOUT_MS " 300\n"
+	"plugin_opt_" RECEIPTS_OPT_DEFAULT_TIMEOUT_MS " 300\n" \
+	"plugin_opt_" RECEIPTS_OPT_OPEN_RETURN_TOPICS " tracked\n"
 /* How late a timeout receipt may be: deadlines are checked on the
  * broker's ~100 ms tick, plus scheduling. */
 #define TICK_SLACK_MS 200

@@ -186,7 +186,7 @@ static void expect_stats(struct client *admin, const char *by_area_a, const char
 		RECEIPTS_REJECT_FOREIGN_RETURN_AREA, RECEIPTS_REJECT_BAD_CLIENT_ID, RECEIPTS_REJECT_DUPLICATE,
 		RECEIPTS_REJECT_OVER_QUOTA, RECEIPTS_REJECT_BAD_TIMEOUT, RECEIPTS_REJECT_CORRELATION_TOO_LONG,
 		RECEIPTS_REJECT_AMBIGUOUS, RECEIPTS_REJECT_RETAINED, RECEIPTS_REJECT_NO_MEMORY,
-		RECEIPTS_REJECT_TOPIC_TOO_SHORT,
+		RECEIPTS_REJECT_TOPIC_TOO_SHORT, RECEIPTS_REJECT_NOT_AUTHORIZED, RECEIPTS_REJECT_RETURN_NOT_WRITABLE,
 	};
 	char by_reason[600] = "";
 	for(size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++){
@@ -559,7 +559,7 @@ END_TEST
 static void control_refused(struct client *c)
 {
 	ck_assert_int_eq(client_subscribe(c, RECEIPTS_CONTROL_RESPONSE_TOPIC, 1), MQTT_RC_NOT_AUTHORIZED);
-	ck_assert_int_eq(client_subscribe(c, "$CONTROL/#", 1), MQTT_RC_NOT_AUTHORIZED);
+	ck_assert_int_eq(client_subscribe(c, "$CONTROL/receipts/#", 1), MQTT_RC_NOT_AUTHORIZED);
 	ck_assert_int_eq(client_subscribe(c, "$share/g/" RECEIPTS_CONTROL_RESPONSE_TOPIC, 1), MQTT_RC_NOT_AUTHORIZED);
 	ck_assert_int_eq(client_publish_str(c, RECEIPTS_CONTROL_TOPIC,
 			"{\"commands\":[{\"command\":\"cancelPending\",\"area\":\"ac\",\"all\":true}]}", 1, false, NULL),
@@ -625,7 +625,7 @@ START_TEST(control_users_start_with_a_warning)
 {
 	ck_assert(broker_log_wait(&broker, WARNING_LINE, RCPT_ARRIVAL_MS));
 	ck_assert(broker_log_wait(&broker, "receipts: started: ", 0));
-	ck_assert(broker_log_wait(&broker, "control_users=" ADMIN_USER "\n", 0));
+	ck_assert(broker_log_wait(&broker, "control_users=" ADMIN_USER "; ", 0));
 	ck_assert_int_eq(broker_log_count(&broker, WARNING_LINE), 1);
 }
 END_TEST
@@ -663,7 +663,7 @@ START_TEST(get_config_reflects_the_options)
 	snprintf(expected, sizeof(expected),
 			"{\"responses\":[{\"command\":\"getConfig\",\"data\":{\"request_prefix\":\"req\",\"return_prefix\":\"ret\","
 			"\"default_timeout_ms\":2000,\"max_timeout_ms\":60000,\"max_pending\":50,\"max_pending_per_client\":7,"
-			"\"max_correlation_len\":32,\"acl_fallback\":\"defer\",\"sys_interval_s\":0,"
+			"\"max_correlation_len\":32,\"acl_fallback\":\"defer\",\"open_return_topics\":\"off\",\"sys_interval_s\":0,"
 			"\"state_file\":\"%s\",\"save_interval_s\":9,"
 			"\"control_users\":[\"admin\",\"ops\"]},\"correlationData\":\"cf\"}]}", state);
 	/* With acl_fallback defer and no other ACL source the broker denies

@@ -32,6 +32,13 @@ static void start_default(void)
 	broker_start(&broker, NULL);
 }
 
+/* Requests with a Response Topic outside ret/ are plain MQTT 5 unless this
+ * is set (see test_transparency.c for the default). */
+static void start_open_returns_tracked(void)
+{
+	broker_start(&broker, "plugin_opt_" RECEIPTS_OPT_OPEN_RETURN_TOPICS " tracked\n");
+}
+
 static void start_max_timeout_400(void)
 {
 	/* The default may not exceed the maximum (the harness sets 2000). */
@@ -518,7 +525,7 @@ static const struct refusal refusals[] = {
 	{.id = "rf-foreign", .topic = "req/A", .response_topic = "ret/victim/1", .corr = "c1", .qos = 1,
 		.reason = RECEIPTS_REJECT_FOREIGN_RETURN_AREA},
 	/* An id with '/' has no return area; its follow-up uses an open one. */
-	{.id = "a/b", .topic = "req/A", .corr = "c1", .qos = 1,
+	{.conf = "plugin_opt_" RECEIPTS_OPT_OPEN_RETURN_TOPICS " tracked\n", .id = "a/b", .topic = "req/A", .corr = "c1", .qos = 1,
 		.user = {{RECEIPTS_PROP_RETURN_AREA, "x"}}, .user_count = 1,
 		.reason = RECEIPTS_REJECT_BAD_CLIENT_ID, .filter = "open/ab", .ok_topic = "open/ab"},
 	/* No receipt: it would carry the pending original's correlation. */
@@ -746,7 +753,7 @@ Suite *requests_suite(void)
 	tc = fixture_tcase(s, "topic-alias", start_default);
 	tcase_add_test(tc, request_by_topic_alias_is_tracked);
 
-	tc = fixture_tcase(s, "open-return", start_default);
+	tc = fixture_tcase(s, "open-return", start_open_returns_tracked);
 	tcase_add_test(tc, open_return_topic_answer_gets_ok);
 	tcase_add_test(tc, open_return_topic_plain_publish_is_ordinary);
 	return s;

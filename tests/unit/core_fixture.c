@@ -5,6 +5,7 @@
 
 #include "core_fixture.h"
 #include "core_parts.h"
+#include "receipts.h"
 
 struct rcpt_core *core;
 
@@ -26,6 +27,12 @@ void core_recreate(const char *const *opts)
 	rcpt_core__free(core);
 	fake_host__reset();
 	core = t_core_new(opts);
+}
+
+void core_track_open_returns(void)
+{
+	static const char *const opts[] = {RECEIPTS_OPT_OPEN_RETURN_TOPICS, "tracked", NULL};
+	core_recreate(opts);
 }
 
 TCase *core_tcase(Suite *s, const char *name)

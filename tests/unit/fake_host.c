@@ -111,6 +111,21 @@ static void fake_log_printf(int level, const char *fmt, ...)
 	log_count++;
 }
 
+static fake_others_fn others_fn;
+
+/* The client handle of every fake client is its id. */
+static enum rcpt_others fake_ask_others(void *ctx, const void *client, const char *topic,
+		enum rcpt_others_access access)
+{
+	(void)ctx;
+	return others_fn ? others_fn(client, topic, access) : RCPT_OTHERS_NONE;
+}
+
+void fake_host__set_others(fake_others_fn fn)
+{
+	others_fn = fn;
+}
+
 static const struct rcpt_host host = {
 	.ctx = NULL,
 	.now_ms = fake_now,
@@ -119,6 +134,7 @@ static const struct rcpt_host host = {
 	.publish_plain = fake_publish_plain,
 	.log_printf = fake_log_printf,
 	.log_levels = {RCPT_LOG_DEBUG, RCPT_LOG_INFO, RCPT_LOG_NOTICE, RCPT_LOG_WARNING, RCPT_LOG_ERR},
+	.ask_others = fake_ask_others,
 };
 
 void fake_host__clear(void)
@@ -152,6 +168,7 @@ void fake_host__reset(void)
 	publish_rc = RCPT_OK;
 	wall_set = false;
 	wall_offset_ms = 0;
+	others_fn = NULL;
 }
 
 void fake_host__advance_ms(uint64_t ms)
@@ -251,6 +268,7 @@ struct rcpt_publish t_msg(const char *sender, const char *topic)
 	memset(&m, 0, sizeof(m));
 	m.sender.id = sender;
 	m.sender.clean = true;
+	m.sender.handle = sender;
 	m.topic = topic;
 	m.qos = 1;
 	m.payload.ptr = "payload";
@@ -307,7 +325,7 @@ struct rcpt_decision t_request(struct rcpt_core *core, const struct rcpt_publish
 void t_read_as(struct rcpt_core *core, const void *key, const char *topic, const char *receiver,
 		bool clean)
 {
-	struct rcpt_client_ref who = {.id = receiver, .clean = clean};
+	struct rcpt_client_ref who = {.id = receiver, .clean = clean, .handle = receiver};
 	ck_assert_int_eq(rcpt_core__on_read(core, key, topic, &who), RCPT_ACCESS_FALLBACK);
 }
 

@@ -55,6 +55,11 @@ const struct rcpt_host *fake_host__host(void);
 /* What publish returns from now on (RCPT_OK by default). */
 void fake_host__set_publish_rc(int rc);
 
+/* What the broker's other access control answers (NULL: there is none).
+ * client is the asking client's id. Reset by fake_host__reset. */
+typedef enum rcpt_others (*fake_others_fn)(const char *client, const char *topic, enum rcpt_others_access access);
+void fake_host__set_others(fake_others_fn fn);
+
 size_t fake_host__publish_count(void);
 const struct fake_receipt *fake_host__published(size_t i);
 size_t fake_host__plain_count(void);

@@ -159,6 +159,7 @@ END_TEST
 
 START_TEST(test_open_return_answer)
 {
+	core_track_open_returns();
 	t_delivered(core, "C", "A", "answers/C", "c1", "R", 0);
 	ck_assert_uint_eq(core->pending.open_return_count, 1);
 	struct rcpt_publish a = t_ans("R", "answers/C", "c1", 2);
@@ -173,6 +174,7 @@ END_TEST
 
 START_TEST(test_open_return_other_traffic_passes)
 {
+	core_track_open_returns();
 	t_delivered(core, "C", "A", "answers/C", "c1", "R", 0);
 	struct rcpt_publish a = t_ans("R", "answers/C", "c2", 2);
 	expect_pass(&a);
@@ -190,6 +192,7 @@ END_TEST
  * on an open topic: it would end the request without an answer. */
 START_TEST(test_open_return_not_delivered)
 {
+	core_track_open_returns();
 	t_delivered(core, "C", "A", "answers/C", "c1", "R", 0);
 	struct rcpt_publish a = t_ans("X", "answers/C", "c1", 2);
 	expect_unmatched(&a, RECEIPTS_UNMATCHED_NOT_DELIVERED);
@@ -199,6 +202,7 @@ END_TEST
 
 START_TEST(test_may_concern)
 {
+	core_track_open_returns();
 	ck_assert(rcpt_core__may_concern(core, "req/A", false, false, false));
 	ck_assert(rcpt_core__may_concern(core, "req", false, false, false));
 	ck_assert(rcpt_core__may_concern(core, "ret/C/x", false, false, false));

@@ -158,6 +158,7 @@ END_TEST
 
 START_TEST(test_open_return_topic)
 {
+	core_track_open_returns();
 	struct rcpt_publish m = t_req("C", "req/A", "answers/C", "c1");
 	struct rcpt_decision d = accept(&m);
 	ck_assert(d.pending->open_return);
@@ -221,6 +222,7 @@ END_TEST
 
 START_TEST(test_request_abort)
 {
+	core_track_open_returns();
 	struct rcpt_publish m = t_req("C", "req/A", "answers/x", "c1");
 	struct rcpt_decision d = accept(&m);
 	rcpt_core__request_abort(core, d.pending);
@@ -516,6 +518,7 @@ END_TEST
  * when the request had none. */
 START_TEST(test_rejected_receipt_qos_and_correlation)
 {
+	core_track_open_returns();
 	uint8_t qos[] = {0, 1, 2};
 	for(size_t i = 0; i < 3; i++){
 		struct rcpt_publish m = t_req("C", "req/A", "answers/C", i == 1 ? NULL : "c1");
