@@ -59,7 +59,11 @@ double proc_run_ms(int pid)
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
 	FILE *f = fopen(path, "r");
-	if(f == NULL) return -1;
+	if(f == NULL){
+		/* A kernel without schedstat: the coarser ticks still count. */
+		double s = proc_cpu_s(pid);
+		return s < 0 ? -1 : s * 1e3;
+	}
 	unsigned long long ns = 0;
 	int n = fscanf(f, "%llu", &ns);
 	fclose(f);
