@@ -58,7 +58,7 @@ while [ $# -gt 0 ]; do
 		--mosquitto) MOSQUITTO=$2; shift ;;
 		--no-nats) nats=0 ;;
 		--keep) keep=1 ;;
-		-h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		-h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		*) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
