@@ -71,9 +71,7 @@ static void count_packet(struct swarm_member *m, const uint8_t *pkt, size_t hdr,
 	}
 }
 
-/* The fixed header at b: 1 and its size and remaining length when whole,
- * 0 when more bytes are needed, -1 when malformed. */
-static int frame(const uint8_t *b, size_t have, size_t *hdr, size_t *len)
+int swarm_frame(const uint8_t *b, size_t have, size_t *hdr, size_t *len)
 {
 	size_t l = 0;
 	int shift = 0;
@@ -100,7 +98,7 @@ static int member_read(struct swarm_member *m)
 		m->have += (size_t)r;
 		size_t hdr, len;
 		int f;
-		while((f = frame(m->buf, m->have, &hdr, &len)) == 1 && hdr + len <= m->have){
+		while((f = swarm_frame(m->buf, m->have, &hdr, &len)) == 1 && hdr + len <= m->have){
 			count_packet(m, m->buf, hdr, len);
 			memmove(m->buf, m->buf + hdr + len, m->have - hdr - len);
 			m->have -= hdr + len;

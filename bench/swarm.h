@@ -29,6 +29,9 @@ int swarm_open(struct swarm *s, const char *host, int port, int n, const char *i
 /* Reads until every member received `publishes` PUBLISH packets, at most ms.
  * Returns how many members got at least that many. */
 int swarm_wait_publishes(struct swarm *s, unsigned publishes, int ms);
+/* The MQTT fixed header at b: 1 with its size (*hdr) and remaining length
+ * (*len) when whole, 0 when more bytes are needed, -1 when malformed. */
+int swarm_frame(const uint8_t *b, size_t have, size_t *hdr, size_t *len);
 /* Sends DISCONNECT (normal) on every member and closes it. */
 void swarm_close(struct swarm *s);
 
