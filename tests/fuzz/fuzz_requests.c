@@ -75,6 +75,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.max_pending_per_client = 8;
 	cfg.max_correlation_len = 16;
 	cfg.max_timeout_ms = 5000;
+	/* Tracked, so that requests to open return topics and their receipts
+	 * are fuzzed too (off, they pass untouched). */
+	cfg.open_return_topics = RCPT_OPEN_RETURN_TRACKED;
 	struct rcpt_core *core = rcpt_core__new(&h.ops, &cfg);
 	if(core == NULL){
 		rcpt_config__free(&cfg);

@@ -394,6 +394,25 @@ START_TEST(dynsec_requests_and_receipts)
 }
 END_TEST
 
+/* Order matters: the first plugin that does not defer decides. One line
+ * says so when another plugin comes first. */
+START_TEST(plugin_loaded_before_ours_is_warned)
+{
+	make_side_dir();
+	ck_assert_int_eq(chmod(side_dir, 0777), 0);
+	snprintf(side_path, sizeof(side_path), "%s/dynsec.json", side_dir);
+	const char *const argv[] = {"mosquitto_ctrl", "dynsec", "init", side_path, "admin", "admin-secret", NULL};
+	ck_assert_int_eq(run_command(argv, 5000, NULL), 0);
+	char first[512];
+	snprintf(first, sizeof(first), "plugin %s\nplugin_opt_config_file %s", DYNSEC_PLUGIN, side_path);
+	broker_start_first(&broker, first, NULL);
+	assert_log_has("receipts: plugin " DYNSEC_PLUGIN " is loaded before this one: the first plugin that "
+			"does not defer decides");
+	ck_assert_int_eq(broker_log_count(&broker, "is loaded before this one"), 1);
+	stop_all();
+}
+END_TEST
+
 Suite *transparency_suite(void)
 {
 	Suite *s = suite_create("transparency");
@@ -410,6 +429,7 @@ Suite *transparency_suite(void)
 	tc = harness_tcase("dynamic-security");
 	tcase_add_test(tc, dynsec_anonymous_create_client_fails);
 	tcase_add_test(tc, dynsec_requests_and_receipts);
+	tcase_add_test(tc, plugin_loaded_before_ours_is_warned);
 	suite_add_tcase(s, tc);
 	return s;
 }

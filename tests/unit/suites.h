@@ -17,5 +17,6 @@ Suite *control_suite(void);
 Suite *state_suite(void);
 Suite *props_suite(void);
 Suite *others_suite(void);
+Suite *brokerconf_suite(void);
 
 #endif
