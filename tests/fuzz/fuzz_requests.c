@@ -59,7 +59,7 @@ static void publish_event(struct rcpt_core *core, struct fuzz_input *in, struct 
 			rcpt_core__request_stored(core, d.pending, stored, stored);
 			if(flags & 128){
 				struct rcpt_client_ref who = {.id = fuzz_input__string(in, s->id, 24)};
-				rcpt_core__on_read(core, stored, stored, &who);
+				rcpt_core__on_read(core, stored, stored, false, &who);
 			}
 		}
 	}
@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				publish_event(core, &in, s);
 				break;
 			case 3:
-				rcpt_core__on_read(core, s, fuzz_input__string(&in, s->topic, FIELD), &who);
+				rcpt_core__on_read(core, s, fuzz_input__string(&in, s->topic, FIELD), false, &who);
 				break;
 			case 4:
 				rcpt_core__on_subscribe(core, fuzz_input__string(&in, s->topic, FIELD), &who);

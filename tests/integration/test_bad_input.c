@@ -349,11 +349,6 @@ static const struct bad_case cases[] = {
 		.outcome = PASSED, .receipt_topic = "ret/bi-forged-ok/1", .status = RECEIPTS_STATUS_OK},
 
 	/* ---- duplicates ---- */
-	/* No receipt: it would carry the pending original's correlation. */
-	{.id = "bi-dup-request", .prior = PRIOR_PENDING,
-		.topic = "req/A", .rt = "ret/bi-dup-request/1", .corr = "p1", .qos = 1,
-		.outcome = REFUSED, .ack = MQTT_RC_NOT_AUTHORIZED,
-		.log = REQ_REFUSED("bi-dup-request", "req/A", RECEIPTS_REJECT_DUPLICATE)},
 	{.id = "bi-dup-receipt", .prior = PRIOR_ANSWERED,
 		.from = BY_RESPONDER, .topic = "ret/bi-dup-receipt/1", .corr = "p1", .qos = 1,
 		.outcome = REFUSED, .ack = MQTT_RC_NOT_AUTHORIZED,

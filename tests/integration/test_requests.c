@@ -521,9 +521,6 @@ static const struct refusal refusals[] = {
 	{.id = "a/b", .topic = "req/A", .corr = "c1", .qos = 1,
 		.user = {{RECEIPTS_PROP_RETURN_AREA, "x"}}, .user_count = 1,
 		.reason = RECEIPTS_REJECT_BAD_CLIENT_ID, .filter = "open/ab", .ok_topic = "open/ab"},
-	/* No receipt: it would carry the pending original's correlation. */
-	{.id = "rf-dup", .topic = "req/A", .response_topic = "ret/rf-dup/1", .corr = "dup", .qos = 1,
-		.reason = RECEIPTS_REJECT_DUPLICATE, .prior_corr = {"dup"}, .prior_count = 1},
 	{.conf = "plugin_opt_" RECEIPTS_OPT_MAX_PENDING_PER_CLIENT " 2\n",
 		.id = "rf-quota", .topic = "req/A", .response_topic = "ret/rf-quota/1", .corr = "q3", .qos = 1,
 		.reason = RECEIPTS_REJECT_OVER_QUOTA, .receipt_topic = "ret/rf-quota/1",
