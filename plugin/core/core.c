@@ -213,13 +213,13 @@ enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_
 		const char *topic, bool retained, const struct rcpt_client_ref *receiver)
 {
 	if(under_prefixes(&core->cfg, topic)){
-		/* A request or receipt is for the subscribers of now: a retained
-		 * copy there (a will, or stored before this plugin ran) is neither. */
-		if(retained) return RCPT_ACCESS_DENY;
 		if(rcpt_wills__read(&core->wills, topic)){
 			if(rcpt_wills__first_report(&core->wills)) log_will(core, rcpt_wills__sender(&core->wills), topic);
 			return RCPT_ACCESS_DENY;
 		}
+		/* A request or receipt is for the subscribers of now: a retained
+		 * copy there (a will, or stored before this plugin ran) is neither. */
+		if(retained) return RCPT_ACCESS_DENY;
 	}else{
 		rcpt_wills__other_event(&core->wills);
 	}

@@ -77,7 +77,7 @@ static void assert_logged(const char *fmt, ...)
 static struct msg *request_at(struct client *c, const char *requester)
 {
 	struct msg *m = expect_request(c, "req/A", "question", requester);
-	assert_correlation(m, "c-1");
+	assert_token(m, "c-1");
 	return m;
 }
 

@@ -16,5 +16,6 @@ Suite *sessions_suite(void);
 Suite *control_suite(void);
 Suite *state_suite(void);
 Suite *props_suite(void);
+Suite *trust_suite(void);
 
 #endif
