@@ -8,6 +8,7 @@
 
 #include "fuzz_host.h"
 #include "core.h"
+#include "token.h"
 
 #define FIELD 200
 
@@ -30,10 +31,17 @@ static void publish_event(struct rcpt_core *core, struct fuzz_input *in, struct 
 		msg.has_response_topic = true;
 		msg.response_topic = fuzz_input__string(in, s->response, FIELD);
 	}
+	/* The token of the last request accepted, which a responder answers
+	 * with: a correlation of "!" stands for it. */
+	static uint8_t last_token[RCPT_TOKEN_LEN];
 	if(flags & 32){
 		msg.has_correlation = true;
 		msg.correlation.ptr = fuzz_input__string(in, s->corr, FIELD);
 		msg.correlation.len = strlen(s->corr);
+		if(!strcmp(s->corr, "!")){
+			msg.correlation.ptr = last_token;
+			msg.correlation.len = RCPT_TOKEN_LEN;
+		}
 	}
 	uint8_t counts = fuzz_input__byte(in);
 	msg.subject_area_count = counts & 3;
@@ -48,6 +56,7 @@ static void publish_event(struct rcpt_core *core, struct fuzz_input *in, struct 
 	struct rcpt_decision d;
 	rcpt_core__on_publish(core, &msg, &d);
 	if(d.action == RCPT_REQUEST){
+		memcpy(last_token, d.add_correlation.ptr, RCPT_TOKEN_LEN);
 		/* The adapter stores the message under a key the READ checks
 		 * then use: the address of the topic it chose. */
 		const char *topic = d.new_topic ? d.new_topic : msg.topic;

@@ -241,6 +241,15 @@ START_TEST(test_format_future_version)
 }
 END_TEST
 
+START_TEST(test_format_old_version)
+{
+	struct rcpt_buf b = encode(1, 1);
+	b.data[8] = 1;
+	assert_refused(b.data, b.len, RCPT_STATE_OLD_VERSION, "version", 8);
+	rcpt_buf__free(&b);
+}
+END_TEST
+
 START_TEST(test_format_wrong_magic)
 {
 	static const char garbage[] = "this is not a receipts state file, just text\n";
@@ -784,7 +793,9 @@ static size_t read_whole(const char *path, unsigned char *buf, size_t size)
 	return n;
 }
 
-enum damage { DAMAGE_GARBAGE, DAMAGE_HALF, DAMAGE_FUTURE_VERSION, DAMAGE_COUNT };
+/* DAMAGE_OLD_VERSION: a file of format 1, from before tokens: its requests
+ * cannot be matched to what responders hold, so it is set aside too. */
+enum damage { DAMAGE_GARBAGE, DAMAGE_HALF, DAMAGE_FUTURE_VERSION, DAMAGE_OLD_VERSION, DAMAGE_COUNT };
 
 /* Leaves the state file damaged as `how` says, from a saved table of two. */
 static void damage_state_file(enum damage how, unsigned char *content, size_t *len)
@@ -804,6 +815,7 @@ static void damage_state_file(enum damage how, unsigned char *content, size_t *l
 			break;
 		case DAMAGE_HALF: *len /= 2; break;
 		case DAMAGE_FUTURE_VERSION: content[8] = RCPT_STATE_VERSION + 1; break;
+		case DAMAGE_OLD_VERSION: content[8] = 1; break;
 		case DAMAGE_COUNT: break;
 	}
 	write_file(state_path, content, *len);
@@ -815,7 +827,7 @@ static void damage_state_file(enum damage how, unsigned char *content, size_t *l
 START_TEST(test_damaged_file_set_aside)
 {
 	static const char *const why[DAMAGE_COUNT] = {"not a receipts state file", "truncated",
-		"newer version"};
+		"newer version", "older version (format 1, before broker tokens"};
 	static unsigned char content[4096], aside[4096];
 	size_t len;
 	damage_state_file((enum damage)_i, content, &len);
@@ -945,6 +957,7 @@ Suite *state_suite(void)
 	tcase_add_test(tc, test_format_truncated_everywhere);
 	tcase_add_test(tc, test_format_flipped_byte_everywhere);
 	tcase_add_test(tc, test_format_future_version);
+	tcase_add_test(tc, test_format_old_version);
 	tcase_add_test(tc, test_format_wrong_magic);
 	tcase_add_test(tc, test_format_record_count_mismatch);
 	tcase_add_loop_test(tc, test_format_bad_record_no_half_load, 0, 4);
