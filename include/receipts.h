@@ -40,7 +40,6 @@
 #define RECEIPTS_REJECT_BAD_RETURN_AREA     "bad-return-area"
 #define RECEIPTS_REJECT_FOREIGN_RETURN_AREA "foreign-return-area"
 #define RECEIPTS_REJECT_BAD_CLIENT_ID       "bad-client-id"
-#define RECEIPTS_REJECT_DUPLICATE           "duplicate"
 #define RECEIPTS_REJECT_OVER_QUOTA          "over-quota"
 #define RECEIPTS_REJECT_BAD_TIMEOUT         "bad-timeout"
 #define RECEIPTS_REJECT_CORRELATION_TOO_LONG "correlation-too-long"
@@ -56,6 +55,14 @@
 #define RECEIPTS_UNMATCHED_NO_CORRELATION   "no-correlation"
 #define RECEIPTS_UNMATCHED_NOT_PENDING      "not-pending"
 #define RECEIPTS_UNMATCHED_NOT_DELIVERED    "not-delivered-to-sender"
+
+/* Why a publish under the request prefix without a Response Topic is
+ * refused (log lines only: the client gets reason code 0x87). */
+#define RECEIPTS_REFUSED_BROKER_PROPERTY    "broker-property"
+#define RECEIPTS_REFUSED_RETAINED           "retained"
+
+/* Why a will is refused (log line only). */
+#define RECEIPTS_REFUSED_WILL               "no will may be published under the receipts prefixes"
 
 /* Plugin options, as `plugin_opt_<name>` in mosquitto.conf. */
 #define RECEIPTS_OPT_REQUEST_PREFIX          "request_prefix"

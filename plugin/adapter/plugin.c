@@ -129,7 +129,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 		case MOSQ_ACL_READ:
 			/* The topic pointer is the stored message's: it names the
 			 * message across the READ checks of one delivery. */
-			return access_rc(plg, rcpt_core__on_read(plg->core, ev->topic, ev->topic, &who), ev->topic);
+			return access_rc(plg, rcpt_core__on_read(plg->core, ev->topic, ev->topic, ev->retain, &who), ev->topic);
 		case MOSQ_ACL_WRITE:
 			return access_rc(plg, rcpt_core__on_write(plg->core, ev->topic, &who), ev->topic);
 		case MOSQ_ACL_SUBSCRIBE:
@@ -163,7 +163,7 @@ refuse:
 
 static int apply_receipt(struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
 {
-	if(rcpt_props__apply_receipt(&ev->properties, d->strip_correlation)){
+	if(rcpt_props__apply_receipt(&ev->properties, d->restore_correlation)){
 		/* The request is already answered; forward the receipt as sent
 		 * rather than lose it. */
 		mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: out of memory marking a receipt from '%s'",

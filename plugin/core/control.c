@@ -305,12 +305,21 @@ static bool cmd_cancel_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *
 			snprintf(err, ERR_SIZE, "'correlation' must be hexadecimal, two digits a byte");
 			return false;
 		}
-		struct rcpt_pending *p = rcpt_pending__find(&core->pending, topic, strlen(topic), corr, corr_len);
-		free(corr);
-		if(p && !strcmp(p->requester->id, requester)){
-			rcpt_life__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, reason);
-			cancelled++;
+		/* Requests are found by token; a requester's own correlation names
+		 * them only within its list (and may name more than one). */
+		struct rcpt_client *c = rcpt_clients__find(&core->clients, requester);
+		struct rcpt_pending *p = c ? rcpt_pending__oldest_of(c) : NULL;
+		size_t topic_len = strlen(topic);
+		while(p){
+			struct rcpt_pending *next = p->of_requester.next;
+			if(p->topic_len == topic_len && !memcmp(rcpt_pending__topic(p), topic, topic_len)
+					&& p->correlation_len == corr_len && !memcmp(rcpt_pending__correlation(p), corr, corr_len)){
+				rcpt_life__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, reason);
+				cancelled++;
+			}
+			p = next;
 		}
+		free(corr);
 	}else{
 		snprintf(err, ERR_SIZE, "select requests with requester + returnTopic + correlation, "
 				"requester + \"all\": true, or area + \"all\": true");

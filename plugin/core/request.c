@@ -92,8 +92,7 @@ static void refuse(struct rcpt_core *core, const struct rcpt_publish *msg,
 	rcpt_stats__rejected(&core->stats, reason);
 	rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "refused request from '%s' on '%s': %s",
 			msg->sender.id, msg->topic, reason);
-	/* A duplicate's receipt would carry the pending original's correlation. */
-	if(rt->usable && strcmp(reason, RECEIPTS_REJECT_DUPLICATE)){
+	if(rt->usable){
 		struct rcpt_receipt_out r = {
 			.topic = rt->topic,
 			.qos = msg->qos,
@@ -109,17 +108,13 @@ static struct rcpt_pending *create(struct rcpt_core *core, const struct rcpt_pub
 		const struct return_topic *rt, const char *area, size_t area_len, uint32_t timeout_ms,
 		uint32_t payload_hash)
 {
-	uint8_t broker_corr[8];
-	const void *corr = msg->correlation.ptr;
-	size_t corr_len = msg->correlation.len;
-	bool broker_made = !msg->has_correlation || corr_len == 0;
-	if(broker_made){
-		uint64_t v = core->requests.next_correlation++;
-		for(int i = 0; i < 8; i++) broker_corr[i] = (uint8_t)(v >> (56 - 8 * i));
-		corr = broker_corr;
-		corr_len = sizeof(broker_corr);
+	uint8_t token[RCPT_TOKEN_LEN];
+	if(rcpt_token__new(&core->requests.tokens, token) != RCPT_OK){
+		rcpt_host__logf(&core->host, RCPT_LOG_ERR, "getrandom failed: no token for a request from '%s'",
+				msg->sender.id);
+		return NULL;
 	}
-
+	bool has_corr = msg->has_correlation && msg->correlation.len > 0;
 	struct rcpt_client *requester = rcpt_sessions__seen(core, &msg->sender);
 	if(requester == NULL) return NULL;
 	uint64_t now = rcpt_host__now(&core->host);
@@ -127,9 +122,11 @@ static struct rcpt_pending *create(struct rcpt_core *core, const struct rcpt_pub
 		.requester = requester,
 		.area = area, .area_len = area_len,
 		.topic = rt->topic, .topic_len = rt->len,
-		.correlation = corr, .correlation_len = corr_len,
+		.correlation = has_corr ? msg->correlation.ptr : NULL,
+		.correlation_len = has_corr ? msg->correlation.len : 0,
+		.token = token,
 		.qos = msg->qos,
-		.broker_correlation = broker_made,
+		.no_correlation = !has_corr,
 		.open_return = rt->open,
 		.created_ms = now,
 		.deadline_ms = now + timeout_ms,
@@ -157,10 +154,10 @@ static void rewrite(struct rcpt_core *core, const struct rcpt_publish *msg, stru
 	out->action = RCPT_REQUEST;
 	out->requester = msg->sender.id;
 	if(msg->return_area_count > 0) out->set_response_topic = rcpt_pending__topic(p);
-	if(p->broker_correlation){
-		out->add_correlation.ptr = rcpt_pending__correlation(p);
-		out->add_correlation.len = p->correlation_len;
-	}
+	/* Responders see the token, never the requester's correlation: what
+	 * they answer with is matched to this request alone. */
+	out->add_correlation.ptr = p->token;
+	out->add_correlation.len = RCPT_TOKEN_LEN;
 	if(msg->subject_area_count > 0){
 		char *buf = core->requests.topic_buf;
 		snprintf(buf, core->cfg.request_prefix_len + RECEIPTS_MAX_AREA_LEN + 2, "%s/%.*s",
@@ -242,10 +239,6 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 			return;
 		}
 	}
-	if(reason == NULL && msg->has_correlation && msg->correlation.len > 0
-			&& rcpt_pending__find(&core->pending, rt.topic, rt.len, msg->correlation.ptr, msg->correlation.len)){
-		reason = RECEIPTS_REJECT_DUPLICATE;
-	}
 	if(reason == NULL){
 		struct rcpt_client *c = rcpt_clients__find(&core->clients, msg->sender.id);
 		if(core->stats.pending >= core->cfg.max_pending
@@ -270,10 +263,10 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 			msg->sender.id, p->area->name, rcpt_pending__topic(p), timeout_ms);
 }
 
-int rcpt_request__init(struct rcpt_core *core, uint64_t seed)
+int rcpt_request__init(struct rcpt_core *core)
 {
 	core->requests.topic_buf = malloc(core->cfg.request_prefix_len + RECEIPTS_MAX_AREA_LEN + 2);
-	core->requests.next_correlation = seed;
+	rcpt_token__init(&core->requests.tokens);
 	return core->requests.topic_buf ? RCPT_OK : RCPT_ERR_NOMEM;
 }
 

@@ -14,5 +14,6 @@ Suite *persistence_suite(void);
 Suite *bad_input_suite(void);
 Suite *releases_suite(void);
 Suite *transparency_suite(void);
+Suite *attacks_suite(void);
 
 #endif

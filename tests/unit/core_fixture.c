@@ -47,6 +47,7 @@ struct rcpt_decision core_publish(const struct rcpt_publish *m)
 {
 	struct rcpt_decision d;
 	rcpt_core__on_publish(core, m, &d);
+	t_note(&d);
 	return d;
 }
 

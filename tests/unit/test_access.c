@@ -10,7 +10,7 @@
 static enum rcpt_access read_as(const char *topic, const char *id)
 {
 	struct rcpt_client_ref who = {.id = id, .clean = true};
-	return rcpt_core__on_read(core, t_key(0), topic, &who);
+	return rcpt_core__on_read(core, t_key(0), topic, false, &who);
 }
 
 static enum rcpt_access write_as(const char *topic, const char *id, const char *username)
@@ -22,7 +22,7 @@ static enum rcpt_access write_as(const char *topic, const char *id, const char *
 static enum rcpt_access read_user(const char *topic, const char *username)
 {
 	struct rcpt_client_ref who = {.id = "ctl", .username = username, .clean = true};
-	return rcpt_core__on_read(core, t_key(0), topic, &who);
+	return rcpt_core__on_read(core, t_key(0), topic, false, &who);
 }
 
 static enum rcpt_access sub_user(const char *filter, const char *username)

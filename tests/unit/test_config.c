@@ -274,16 +274,16 @@ START_TEST(test_core_uses_configured_prefixes)
 	struct rcpt_core *core = t_core_new(opts);
 	struct rcpt_decision d;
 	struct rcpt_publish m = t_req("C", "svc/ask/A", "back/C/x", "c1");
-	rcpt_core__on_publish(core, &m, &d);
+	rcpt_core__on_publish(core, &m, &d); t_note(&d);
 	ck_assert_int_eq(d.action, RCPT_REQUEST);
 	rcpt_core__request_abort(core, d.pending);
 
 	m = t_req("C", "req/A", "ret/C/x", "c2");
-	rcpt_core__on_publish(core, &m, &d);
+	rcpt_core__on_publish(core, &m, &d); t_note(&d);
 	ck_assert_int_eq(d.action, RCPT_PASS);
 
 	m = t_msg("C", "back/D/x");
-	rcpt_core__on_publish(core, &m, &d);
+	rcpt_core__on_publish(core, &m, &d); t_note(&d);
 	ck_assert_int_eq(d.action, RCPT_REFUSE);
 	ck_assert_str_eq(d.reason, RECEIPTS_UNMATCHED_NO_CORRELATION);
 	ck_assert_uint_eq(fake_host__publish_count(), 0);

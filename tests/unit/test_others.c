@@ -106,7 +106,7 @@ START_TEST(test_denied_reader_is_no_recipient)
 	t_request(core, &m, t_key(1));
 	struct rcpt_client_ref mallory = {.id = "mallory", .clean = true, .handle = "mallory"};
 	struct rcpt_client_ref worker = {.id = "worker", .clean = true, .handle = "worker"};
-	ck_assert_int_eq(rcpt_core__on_read(core, t_key(1), "req/A", &mallory), RCPT_ACCESS_DENY);
+	ck_assert_int_eq(rcpt_core__on_read(core, t_key(1), "req/A", false, &mallory), RCPT_ACCESS_DENY);
 	/* mallory may not answer: it was never reached. */
 	rcpt_core__settle(core);
 	struct rcpt_publish forged = t_ans("mallory", "ret/alice/r", "c1", 2);
@@ -116,7 +116,7 @@ START_TEST(test_denied_reader_is_no_recipient)
 
 	m = t_req("alice", "req/A", "ret/alice/r", "c2");
 	t_request(core, &m, t_key(2));
-	ck_assert_int_eq(rcpt_core__on_read(core, t_key(2), "req/A", &worker), RCPT_ACCESS_ALLOW);
+	ck_assert_int_eq(rcpt_core__on_read(core, t_key(2), "req/A", false, &worker), RCPT_ACCESS_ALLOW);
 	rcpt_core__settle(core);
 	struct rcpt_publish answer = t_ans("worker", "ret/alice/r", "c2", 2);
 	ck_assert_int_eq(core_publish(&answer).action, RCPT_RECEIPT);
