@@ -41,7 +41,6 @@
 #define RECEIPTS_REJECT_BAD_RETURN_AREA     "bad-return-area"
 #define RECEIPTS_REJECT_FOREIGN_RETURN_AREA "foreign-return-area"
 #define RECEIPTS_REJECT_BAD_CLIENT_ID       "bad-client-id"
-#define RECEIPTS_REJECT_DUPLICATE           "duplicate"
 #define RECEIPTS_REJECT_OVER_QUOTA          "over-quota"
 #define RECEIPTS_REJECT_BAD_TIMEOUT         "bad-timeout"
 #define RECEIPTS_REJECT_CORRELATION_TOO_LONG "correlation-too-long"
@@ -49,6 +48,11 @@
 #define RECEIPTS_REJECT_RETAINED            "retained-request"
 #define RECEIPTS_REJECT_NO_MEMORY           "no-memory"
 #define RECEIPTS_REJECT_TOPIC_TOO_SHORT     "topic-too-short"
+/* A QoS 2 PUBLISH sent again after its request got its receipt before the
+ * PUBREL: refused without a second receipt. */
+#define RECEIPTS_REJECT_RESENT              "resent-after-receipt"
+#define RECEIPTS_REJECT_NOT_AUTHORIZED      "not-authorized"
+#define RECEIPTS_REJECT_RETURN_NOT_WRITABLE "return-topic-not-writable"
 
 /* Why a receipt into a private return area is refused (log lines only: the
  * responder gets reason code 0x87). */
@@ -56,6 +60,14 @@
 #define RECEIPTS_UNMATCHED_NOT_PENDING      "not-pending"
 #define RECEIPTS_UNMATCHED_NOT_DELIVERED    "not-delivered-to-sender"
 #define RECEIPTS_UNMATCHED_ALREADY_ANSWERED "already-answered"
+
+/* Why a publish under the request prefix without a Response Topic is
+ * refused (log lines only: the client gets reason code 0x87). */
+#define RECEIPTS_REFUSED_BROKER_PROPERTY    "broker-property"
+#define RECEIPTS_REFUSED_RETAINED           "retained"
+
+/* Why a will is refused (log line only). */
+#define RECEIPTS_REFUSED_WILL               "no will may be published under the receipts prefixes"
 
 /* Plugin options, as `plugin_opt_<name>` in mosquitto.conf. */
 #define RECEIPTS_OPT_REQUEST_PREFIX          "request_prefix"
@@ -72,8 +84,11 @@
 #define RECEIPTS_OPT_SAVE_INTERVAL_S         "save_interval_s"
 #define RECEIPTS_OPT_BIND_CLIENT_IDS         "bind_client_ids"
 #define RECEIPTS_OPT_QOS2_RELEASE_GRACE_MS   "qos2_release_grace_ms"
+#define RECEIPTS_OPT_OPEN_RETURN_TOPICS      "open_return_topics"
 
 /* The control API (JSON, in the shape of the dynamic-security plugin's). */
+/* Every control topic lies below this. */
+#define RECEIPTS_CONTROL_NAMESPACE "$CONTROL/receipts"
 #define RECEIPTS_CONTROL_TOPIC          "$CONTROL/receipts/v1"
 #define RECEIPTS_CONTROL_RESPONSE_TOPIC "$CONTROL/receipts/v1/response"
 #define RECEIPTS_CONTROL_MAX_PAYLOAD    (1024 * 1024)

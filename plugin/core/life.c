@@ -23,7 +23,7 @@ static void tombstone_request(struct rcpt_core *core, const struct rcpt_pending 
 	uint32_t payload_hash;
 	rcpt_tracking__release_message(p, &m.key, &m.topic_hash, &m.topic_len, &payload_hash);
 	uint32_t content = rcpt_qos2__content(p->requester->id, p->key, p->topic_len,
-			p->broker_correlation ? NULL : rcpt_pending__correlation(p), p->correlation_len, payload_hash);
+			p->no_correlation ? NULL : rcpt_pending__correlation(p), p->correlation_len, payload_hash);
 	rcpt_qos2__tombstone(&core->qos2, &m, content);
 }
 
@@ -45,11 +45,9 @@ static void send_receipt(struct rcpt_core *core, const struct rcpt_pending *p, c
 		.status = status,
 		.reason = reason,
 	};
-	/* A correlation the broker made was never the requester's. */
-	if(!p->broker_correlation){
-		r.correlation.ptr = rcpt_pending__correlation(p);
-		r.correlation.len = p->correlation_len;
-	}
+	/* The requester's own correlation, never the token. */
+	r.correlation.ptr = rcpt_pending__correlation(p);
+	r.correlation.len = p->correlation_len;
 	if(core->host.publish(core->host.ctx, &r) != RCPT_OK){
 		rcpt_host__logf(&core->host, RCPT_LOG_ERR, "could not send receipt '%s' to '%s' for '%s': out of memory",
 				status, r.topic, p->requester->id);

@@ -238,9 +238,9 @@ struct rcpt_pending *rcpt_tracking__awaiting_release(const struct rcpt_tracking 
 				|| strcmp(p->requester->id, requester_id)){
 			continue;
 		}
-		if(corr ? (!p->broker_correlation && p->correlation_len == corr_len
+		if(corr ? (!p->no_correlation && p->correlation_len == corr_len
 					&& !memcmp(rcpt_pending__correlation(p), corr, corr_len))
-				: p->broker_correlation){
+				: p->no_correlation){
 			return p;
 		}
 	}

@@ -15,5 +15,7 @@ Suite *bad_input_suite(void);
 Suite *releases_suite(void);
 Suite *identity_suite(void);
 Suite *qos2_suite(void);
+Suite *transparency_suite(void);
+Suite *attacks_suite(void);
 
 #endif

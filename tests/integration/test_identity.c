@@ -123,7 +123,7 @@ static struct msg *worker_takes(struct client *worker)
 	struct msg *m = expect_request(worker, "req/A", "question", "alice");
 	ck_assert_int_eq(msg_user_count(m, RECEIPTS_PROP_REQUESTER_USER), 1);
 	ck_assert_str_eq(msg_user(m, RECEIPTS_PROP_REQUESTER_USER), "alice");
-	assert_correlation(m, "c-1");
+	assert_token(m, "c-1");
 	return m;
 }
 

@@ -282,7 +282,7 @@ START_TEST(after_the_verdict_nothing_more)
 	alice_gets_one(a, RECEIPTS_STATUS_NO_RESPONDERS, RECEIPTS_REASON_NO_SUBSCRIBER);
 	if(dup_first){
 		ck_assert_int_eq(alice_sends(a, true), MQTT_RC_NOT_AUTHORIZED);
-		ck_assert(broker_log_wait(&broker, "refused request from 'alice' on 'req/A': " RECEIPTS_REJECT_DUPLICATE,
+		ck_assert(broker_log_wait(&broker, "refused request from 'alice' on 'req/A': " RECEIPTS_REJECT_RESENT,
 				RCPT_ARRIVAL_MS));
 	}else{
 		alice_releases(a);

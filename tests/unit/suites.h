@@ -18,5 +18,8 @@ Suite *state_suite(void);
 Suite *props_suite(void);
 Suite *identity_suite(void);
 Suite *qos2_suite(void);
+Suite *others_suite(void);
+Suite *brokerconf_suite(void);
+Suite *trust_suite(void);
 
 #endif

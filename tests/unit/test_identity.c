@@ -79,7 +79,7 @@ START_TEST(test_delivery_binds_the_responder)
 {
 	asks("alice", "alice", "c1", 0);
 	struct rcpt_client_ref worker = user_ref("worker", "worker", false);
-	rcpt_core__on_read(core, t_key(0), "req/A", &worker);
+	rcpt_core__on_read(core, t_key(0), "req/A", false, &worker);
 	ck_assert(!rcpt_core__on_connect(core, "worker", "eve"));
 	ck_assert(rcpt_core__on_connect(core, "worker", "worker"));
 }
@@ -134,7 +134,7 @@ START_TEST(test_refused_connect_disconnect_ends_nothing)
 {
 	asks("alice", "alice", "c1", 0);
 	struct rcpt_client_ref worker = user_ref("worker", "worker", true);
-	rcpt_core__on_read(core, t_key(0), "req/A", &worker);
+	rcpt_core__on_read(core, t_key(0), "req/A", false, &worker);
 	rcpt_core__settle(core);
 	ck_assert(!rcpt_core__on_connect(core, "worker", "eve"));
 	rcpt_core__on_disconnect(core, "worker", "eve", true);

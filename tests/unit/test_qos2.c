@@ -46,7 +46,7 @@ static struct rcpt_decision answers(const char *responder, const char *payload, 
 static enum rcpt_access released_to_c(unsigned key)
 {
 	struct rcpt_client_ref c = {.id = "C", .clean = true};
-	return rcpt_core__on_read(core, t_key(key), "ret/C/x", &c);
+	return rcpt_core__on_read(core, t_key(key), "ret/C/x", false, &c);
 }
 
 static uint64_t total(enum rcpt_outcome o)
@@ -155,10 +155,10 @@ START_TEST(test_late_pubrel_and_resend_after_verdict)
 	ck_assert_str_eq(fake_host__published(0)->status, RECEIPTS_STATUS_NO_RESPONDERS);
 
 	struct rcpt_client_ref r = {.id = "R", .clean = true};
-	ck_assert_int_eq(rcpt_core__on_read(core, t_key(0), "req/A", &r), RCPT_ACCESS_DENY);
+	ck_assert_int_eq(rcpt_core__on_read(core, t_key(0), "req/A", false, &r), RCPT_ACCESS_DENY);
 	struct rcpt_decision d = core_publish(&m);
 	ck_assert_int_eq(d.action, RCPT_REFUSE);
-	ck_assert_str_eq(d.reason, RECEIPTS_REJECT_DUPLICATE);
+	ck_assert_str_eq(d.reason, RECEIPTS_REJECT_RESENT);
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 	ck_assert_uint_eq(t_stats(core).pending, 0);
 
@@ -196,9 +196,9 @@ START_TEST(test_cancel_before_pubrel)
 	rcpt_core__on_control(core, "ctl", cmd, strlen(cmd));
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 	struct rcpt_client_ref r = {.id = "R", .clean = true};
-	ck_assert_int_eq(rcpt_core__on_read(core, t_key(0), "req/A", &r), RCPT_ACCESS_DENY);
+	ck_assert_int_eq(rcpt_core__on_read(core, t_key(0), "req/A", false, &r), RCPT_ACCESS_DENY);
 	r.id = "R2";
-	ck_assert_int_eq(rcpt_core__on_read(core, t_key(0), "req/A", &r), RCPT_ACCESS_DENY);
+	ck_assert_int_eq(rcpt_core__on_read(core, t_key(0), "req/A", false, &r), RCPT_ACCESS_DENY);
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 }
 END_TEST
