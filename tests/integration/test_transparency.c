@@ -98,9 +98,10 @@ static void assert_log_has(const char *needle)
 	ck_assert_msg(broker_log_wait(&broker, needle, RCPT_ARRIVAL_MS), "not in the broker log: %s", needle);
 }
 
-/* Debian's broker exports mosquitto_acl_check, through which the plugin
- * asks the other access control; one built from the release sources (the
- * release matrix) does not, and the plugin says so at start. */
+/* The plugin asks the other access control through mosquitto_acl_check:
+ * exported by Debian's broker, found in the symbol table of one built from
+ * the release sources (the release matrix). A stripped binary that does
+ * not export it has neither, and the plugin says so at start. */
 static bool others_can_be_asked(void)
 {
 	assert_log_has("receipts: started: ");

@@ -18,5 +18,6 @@ Suite *state_suite(void);
 Suite *props_suite(void);
 Suite *others_suite(void);
 Suite *brokerconf_suite(void);
+Suite *selfsym_suite(void);
 
 #endif
