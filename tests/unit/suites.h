@@ -21,5 +21,6 @@ Suite *qos2_suite(void);
 Suite *others_suite(void);
 Suite *brokerconf_suite(void);
 Suite *trust_suite(void);
+Suite *selfsym_suite(void);
 
 #endif
