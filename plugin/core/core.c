@@ -12,6 +12,7 @@
 #include "control.h"
 #include "core.h"
 #include "core_parts.h"
+#include "hash.h"
 #include "life.h"
 #include "names.h"
 #include "receipt.h"
@@ -31,6 +32,8 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 {
 	struct rcpt_core *core = calloc(1, sizeof(*core));
 	if(core == NULL) return NULL;
+	/* Before any table hashes a key. */
+	rcpt_hash__init_key();
 	core->host = *host;
 	core->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
