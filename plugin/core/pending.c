@@ -24,12 +24,26 @@ static uint32_t key_hash(const char *topic, size_t topic_len, const void *corr, 
 	return rcpt_hash__bytes(h ^ (uint32_t)corr_len, corr, corr_len);
 }
 
+/* A delivery after a request's first: its record also links back, so a
+ * recipient leaving unlinks it without walking the request's list. The
+ * first, inside the request, needs no back link (it is the head), which
+ * keeps the request itself no bigger. */
+struct extra_delivery {
+	struct rcpt_delivery d;
+	struct rcpt_delivery *prev_of_pending;
+};
+
+static struct extra_delivery *extra_of(struct rcpt_delivery *d)
+{
+	return RCPT_CONTAINER_OF(d, struct extra_delivery, d);
+}
+
 static void free_deliveries(struct rcpt_pending *p)
 {
 	struct rcpt_delivery *d = p->first.next_of_pending;
 	while(d){
 		struct rcpt_delivery *next = d->next_of_pending;
-		free(d);
+		free(extra_of(d));
 		d = next;
 	}
 }
@@ -114,10 +128,20 @@ struct rcpt_pending *rcpt_pending__create(struct rcpt_pending_table *t, const st
 
 bool rcpt_pending__delivered_to(const struct rcpt_pending *p, const struct rcpt_client *c)
 {
-	for(const struct rcpt_delivery *d = &p->first; d; d = d->next_of_pending){
-		if(d->client == c) return true;
+	/* The request's recipients and the client's requests, a step of each
+	 * in turn: the cost is that of the shorter list, so neither a request
+	 * to thousands nor a client holding thousands makes a receipt slow. */
+	const struct rcpt_delivery *of_p = &p->first;
+	const struct rcpt_delivery *of_c = c->deliveries;
+	if(of_c == NULL) return false;
+	for(;;){
+		if(of_p->client == c) return true;
+		of_p = of_p->next_of_pending;
+		if(of_p == NULL) return false;
+		if(of_c->pending == p) return true;
+		of_c = of_c->next_of_client;
+		if(of_c == NULL) return false;
 	}
-	return false;
 }
 
 static void link_to_client(struct rcpt_delivery *d, struct rcpt_client *c)
@@ -145,14 +169,20 @@ static void unlink_from_client(struct rcpt_delivery *d)
 int rcpt_pending__add_delivery(struct rcpt_pending_table *t, struct rcpt_pending *p, struct rcpt_client *c)
 {
 	(void)t;
-	if(rcpt_pending__delivered_to(p, c)) return RCPT_OK;   /* two matching subscriptions */
+	/* Two matching subscriptions: a second READ check. The checks of one
+	 * message run one after the other (and a restored request's deliveries
+	 * are added together), so if c already has p, p is c's newest. */
+	if(c->deliveries && c->deliveries->pending == p) return RCPT_OK;
 	struct rcpt_delivery *d;
 	if(p->first.client == NULL){
 		d = &p->first;
 	}else{
-		d = calloc(1, sizeof(*d));
-		if(d == NULL) return RCPT_ERR_NOMEM;
+		struct extra_delivery *x = calloc(1, sizeof(*x));
+		if(x == NULL) return RCPT_ERR_NOMEM;
+		d = &x->d;
 		d->next_of_pending = p->first.next_of_pending;
+		if(d->next_of_pending) extra_of(d->next_of_pending)->prev_of_pending = d;
+		x->prev_of_pending = &p->first;
 		p->first.next_of_pending = d;
 	}
 	d->pending = p;
@@ -168,10 +198,10 @@ bool rcpt_pending__drop_delivery(struct rcpt_pending_table *t, struct rcpt_deliv
 	struct rcpt_client *c = d->client;
 	unlink_from_client(d);
 	if(d != &p->first){
-		struct rcpt_delivery *prev = &p->first;
-		while(prev->next_of_pending != d) prev = prev->next_of_pending;
-		prev->next_of_pending = d->next_of_pending;
-		free(d);
+		struct extra_delivery *x = extra_of(d);
+		x->prev_of_pending->next_of_pending = d->next_of_pending;
+		if(d->next_of_pending) extra_of(d->next_of_pending)->prev_of_pending = x->prev_of_pending;
+		free(x);
 	}
 	p->live_deliveries--;
 	rcpt_clients__release_if_unused(t->clients, c);
@@ -199,7 +229,7 @@ void rcpt_pending__destroy(struct rcpt_pending_table *t, struct rcpt_pending *p)
 			 * released once, below. */
 			if(c != requester) rcpt_clients__release_if_unused(t->clients, c);
 		}
-		if(d != &p->first) free(d);
+		if(d != &p->first) free(extra_of(d));
 		d = next;
 	}
 

@@ -43,9 +43,9 @@ struct rcpt_pending {
 	uint32_t heap_index;                 /* the deadline heap's */
 	uint16_t topic_len;
 	uint16_t correlation_len;
-	uint16_t live_deliveries;
-	uint8_t qos;
-	uint8_t track_state;                 /* tracking.c's */
+	uint32_t live_deliveries;            /* a request may reach more than 65535 */
+	uint8_t qos : 2;
+	uint8_t track_state : 2;             /* tracking.c's */
 	bool broker_correlation : 1;
 	bool open_return : 1;                /* return topic outside the return prefix */
 	bool ever_delivered : 1;

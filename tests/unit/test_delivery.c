@@ -386,6 +386,70 @@ START_TEST(test_publish_failure_logged)
 }
 END_TEST
 
+/* ---- fan-out: linear in the recipients ---- */
+
+/* One request to 200,000 recipients, each READ-checked twice (two
+ * matching subscriptions, and a check of another recipient between), then
+ * answered-to-check and disconnected one by one. Work per delivery or per
+ * disconnect that grew with the recipients would take minutes here (the
+ * sum over 200,000 steps of up to 200,000 each), far past the test's
+ * timeout. */
+START_TEST(test_fan_out_linear)
+{
+	enum { N = 200000 };
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	struct rcpt_pending *p = t_request(core, &m, t_key(0)).pending;
+	char id[32], prev[32] = "";
+	for(unsigned i = 0; i < N; i++){
+		snprintf(id, sizeof(id), "R%u", i);
+		t_read(core, t_key(0), "req/A", id);
+		t_read(core, t_key(0), "req/A", id);
+		if(prev[0]) t_read(core, t_key(0), "req/A", prev);
+		memcpy(prev, id, sizeof(id));
+	}
+	ck_assert_uint_eq(p->live_deliveries, N);
+	rcpt_core__settle(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	/* A receipt from someone it did not reach costs the shorter list. */
+	struct rcpt_publish stranger = t_ans("S", "ret/C/x", "c1", 2);
+	core_publish(&stranger);
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+	for(unsigned i = 0; i < N; i++){
+		snprintf(id, sizeof(id), "R%u", i);
+		rcpt_core__on_disconnect(core, id, true);
+		if(i + 1 < N) ck_assert_uint_eq(fake_host__publish_count(), 0);
+	}
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);
+	ck_assert_uint_eq(t_stats(core).pending, 0);
+	ck_assert_uint_eq(rcpt_clients__count(&core->clients), 0);
+}
+END_TEST
+
+/* A recipient leaving from the middle, the front and the back of a
+ * request's list keeps the others; a receipt from each one left is taken. */
+START_TEST(test_fan_out_leave_any_order)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	struct rcpt_pending *p = t_request(core, &m, t_key(0)).pending;
+	static const char *const ids[] = {"R0", "R1", "R2", "R3", "R4"};
+	for(int i = 0; i < 5; i++) t_read(core, t_key(0), "req/A", ids[i]);
+	rcpt_core__settle(core);
+	rcpt_core__on_disconnect(core, "R2", true);
+	rcpt_core__on_disconnect(core, "R0", true);
+	rcpt_core__on_disconnect(core, "R4", true);
+	ck_assert_uint_eq(p->live_deliveries, 2);
+	ck_assert(rcpt_pending__delivered_to(p, rcpt_clients__find(&core->clients, "R1")));
+	ck_assert(rcpt_pending__delivered_to(p, rcpt_clients__find(&core->clients, "R3")));
+	ck_assert_ptr_null(rcpt_clients__find(&core->clients, "R2"));
+	rcpt_core__on_disconnect(core, "R1", true);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	rcpt_core__on_disconnect(core, "R3", true);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);
+}
+END_TEST
+
 Suite *delivery_suite(void)
 {
 	Suite *s = suite_create("delivery");
@@ -397,6 +461,12 @@ Suite *delivery_suite(void)
 	tcase_add_test(tc, test_read_of_other_message);
 	tcase_add_test(tc, test_two_requests_one_iteration);
 	tcase_add_test(tc, test_same_responder_twice);
+
+	tc = core_tcase(s, "fan-out");
+	tcase_add_test(tc, test_fan_out_linear);
+	tcase_add_test(tc, test_fan_out_leave_any_order);
+	/* Linear takes about a second; quadratic, minutes. */
+	tcase_set_timeout(tc, 20);
 
 	tc = core_tcase(s, "qos2");
 	tcase_add_test(tc, test_qos2_never_released);
