@@ -48,6 +48,7 @@
 #define RECEIPTS_REJECT_RETAINED            "retained-request"
 #define RECEIPTS_REJECT_NO_MEMORY           "no-memory"
 #define RECEIPTS_REJECT_TOPIC_TOO_SHORT     "topic-too-short"
+#define RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG "return-topic-too-long"
 
 /* Why a receipt into a private return area is refused (log lines only: the
  * responder gets reason code 0x87). */
@@ -63,6 +64,10 @@
 #define RECEIPTS_OPT_MAX_PENDING             "max_pending"
 #define RECEIPTS_OPT_MAX_PENDING_PER_CLIENT  "max_pending_per_client"
 #define RECEIPTS_OPT_MAX_CORRELATION_LEN     "max_correlation_len"
+#define RECEIPTS_OPT_MAX_PENDING_PER_USER    "max_pending_per_user"
+#define RECEIPTS_OPT_MAX_PENDING_ANONYMOUS   "max_pending_anonymous"
+#define RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN    "max_return_topic_len"
+#define RECEIPTS_OPT_MAX_PENDING_BYTES       "max_pending_bytes"
 #define RECEIPTS_OPT_ACL_FALLBACK            "acl_fallback"
 #define RECEIPTS_OPT_CONTROL_USERS           "control_users"
 #define RECEIPTS_OPT_SYS_INTERVAL_S          "sys_interval_s"

@@ -158,6 +158,7 @@ static int on_message(int event, void *event_data, void *userdata)
 	struct rcpt_publish msg = {
 		.sender = {
 			.id = mosquitto_client_id(ev->client),
+			.username = mosquitto_client_username(ev->client),
 			.clean = mosquitto_client_clean_session(ev->client),
 		},
 		.topic = ev->topic,
@@ -296,7 +297,7 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 			goto error;
 		}
 	}
-	char line[512];
+	char line[1024];
 	rcpt_config__describe(rcpt_core__config(plg->core), line, sizeof(line));
 	mosquitto_log_printf(MOSQ_LOG_NOTICE, "receipts: started: %s", line);
 	if(cfg_has_control_users(plg->core)){

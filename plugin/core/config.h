@@ -22,6 +22,10 @@ struct rcpt_config {
 	uint32_t max_pending;
 	uint32_t max_pending_per_client;
 	uint32_t max_correlation_len;
+	uint32_t max_pending_per_user;     /* requests of clients with one username */
+	uint32_t max_pending_anonymous;    /* requests of all clients without a username; 0: no such budget */
+	uint32_t max_return_topic_len;
+	uint64_t max_pending_bytes;        /* memory of all pending state */
 	enum rcpt_acl_fallback acl_fallback;
 	char **control_users;      /* owned, NULL-terminated; NULL: control API off */
 	char *state_file;          /* owned; NULL: pending requests are not saved */

@@ -338,7 +338,11 @@ static bool cmd_get_config(struct rcpt_core *core, const cJSON *cmd, cJSON *data
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_TIMEOUT_MS, c->max_timeout_ms)
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING, c->max_pending)
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING_PER_CLIENT, c->max_pending_per_client)
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING_PER_USER, c->max_pending_per_user)
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING_ANONYMOUS, c->max_pending_anonymous)
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING_BYTES, (double)c->max_pending_bytes)
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_CORRELATION_LEN, c->max_correlation_len)
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN, c->max_return_topic_len)
 			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_ACL_FALLBACK,
 				c->acl_fallback == RCPT_FALLBACK_ALLOW ? "allow" : "defer")
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_SYS_INTERVAL_S, c->sys_interval_s)

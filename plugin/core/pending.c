@@ -120,6 +120,9 @@ struct rcpt_pending *rcpt_pending__create(struct rcpt_pending_table *t, const st
 	RCPT_LIST_APPEND(&p->area->requests, p, of_area);
 	RCPT_LIST_APPEND(&t->all, p, of_all);
 	requester->pending_count++;
+	if(requester->user) requester->user->pending++;
+	else t->anonymous_count++;
+	t->bytes += RCPT_PENDING_SIZE(p->topic_len, p->correlation_len);
 	if(p->open_return) t->open_return_count++;
 	rcpt_stats__pending_added(t->stats);
 	t->changes++;
@@ -168,7 +171,6 @@ static void unlink_from_client(struct rcpt_delivery *d)
 
 int rcpt_pending__add_delivery(struct rcpt_pending_table *t, struct rcpt_pending *p, struct rcpt_client *c)
 {
-	(void)t;
 	/* Two matching subscriptions: a second READ check. The checks of one
 	 * message run one after the other (and a restored request's deliveries
 	 * are added together), so if c already has p, p is c's newest. */
@@ -179,6 +181,7 @@ int rcpt_pending__add_delivery(struct rcpt_pending_table *t, struct rcpt_pending
 	}else{
 		struct extra_delivery *x = calloc(1, sizeof(*x));
 		if(x == NULL) return RCPT_ERR_NOMEM;
+		t->bytes += sizeof(*x);
 		d = &x->d;
 		d->next_of_pending = p->first.next_of_pending;
 		if(d->next_of_pending) extra_of(d->next_of_pending)->prev_of_pending = d;
@@ -202,6 +205,7 @@ bool rcpt_pending__drop_delivery(struct rcpt_pending_table *t, struct rcpt_deliv
 		x->prev_of_pending->next_of_pending = d->next_of_pending;
 		if(d->next_of_pending) extra_of(d->next_of_pending)->prev_of_pending = x->prev_of_pending;
 		free(x);
+		t->bytes -= sizeof(*x);
 	}
 	p->live_deliveries--;
 	rcpt_clients__release_if_unused(t->clients, c);
@@ -218,6 +222,9 @@ void rcpt_pending__destroy(struct rcpt_pending_table *t, struct rcpt_pending *p)
 	RCPT_LIST_REMOVE(&p->area->requests, p, of_area);
 	RCPT_LIST_REMOVE(&t->all, p, of_all);
 	requester->pending_count--;
+	if(requester->user) requester->user->pending--;
+	else t->anonymous_count--;
+	t->bytes -= RCPT_PENDING_SIZE(p->topic_len, p->correlation_len);
 
 	struct rcpt_delivery *d = &p->first;
 	while(d){
@@ -229,7 +236,10 @@ void rcpt_pending__destroy(struct rcpt_pending_table *t, struct rcpt_pending *p)
 			 * released once, below. */
 			if(c != requester) rcpt_clients__release_if_unused(t->clients, c);
 		}
-		if(d != &p->first) free(extra_of(d));
+		if(d != &p->first){
+			free(extra_of(d));
+			t->bytes -= sizeof(struct extra_delivery);
+		}
 		d = next;
 	}
 

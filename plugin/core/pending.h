@@ -63,6 +63,8 @@ struct rcpt_pending_table {
 	struct rcpt_areas *areas;
 	struct rcpt_stats *stats;
 	uint32_t open_return_count;      /* requests with an open return topic */
+	uint32_t anonymous_count;        /* requests of clients with no username */
+	uint64_t bytes;                  /* held by records and deliveries: for the byte budget */
 	uint64_t changes;                /* requests created or freed since start */
 };
 
@@ -103,6 +105,12 @@ bool rcpt_pending__delivered_to(const struct rcpt_pending *p, const struct rcpt_
 /* Removes a recipient whose session ended (releasing its record if that
  * was all it held); true when the request has no recipient left. */
 bool rcpt_pending__drop_delivery(struct rcpt_pending_table *t, struct rcpt_delivery *d);
+
+/* What a request's record holds, its deliveries aside. */
+static inline size_t rcpt_pending__record_bytes(size_t topic_len, size_t corr_len)
+{
+	return RCPT_PENDING_SIZE(topic_len, corr_len);
+}
 
 static inline const char *rcpt_pending__topic(const struct rcpt_pending *p)
 {

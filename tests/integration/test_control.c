@@ -56,7 +56,7 @@ static void make_password_file(void)
  * refused by the plugin) and the given plugin options. */
 static void start_broker(const char *options)
 {
-	char conf[1024];
+	char conf[1536];
 	snprintf(conf, sizeof(conf), "password_file %s\nallow_anonymous true\n%s", pw_file, options);
 	broker_start(&broker, conf);
 }
@@ -647,7 +647,7 @@ END_TEST
 
 START_TEST(get_config_reflects_the_options)
 {
-	char state[128], options[600], expected[900];
+	char state[128], options[900], expected[1200];
 	snprintf(state, sizeof(state), "%s/receipts.state", pw_dir);
 	snprintf(options, sizeof(options),
 			"plugin_opt_" RECEIPTS_OPT_CONTROL_USERS " " ADMIN_USER ", ops\n"
@@ -655,6 +655,10 @@ START_TEST(get_config_reflects_the_options)
 			"plugin_opt_" RECEIPTS_OPT_MAX_PENDING " 50\n"
 			"plugin_opt_" RECEIPTS_OPT_MAX_PENDING_PER_CLIENT " 7\n"
 			"plugin_opt_" RECEIPTS_OPT_MAX_CORRELATION_LEN " 32\n"
+			"plugin_opt_" RECEIPTS_OPT_MAX_PENDING_PER_USER " 6\n"
+			"plugin_opt_" RECEIPTS_OPT_MAX_PENDING_ANONYMOUS " 40\n"
+			"plugin_opt_" RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN " 100\n"
+			"plugin_opt_" RECEIPTS_OPT_MAX_PENDING_BYTES " 2097152\n"
 			"plugin_opt_" RECEIPTS_OPT_ACL_FALLBACK " defer\n"
 			"plugin_opt_" RECEIPTS_OPT_SYS_INTERVAL_S " 0\n"
 			"plugin_opt_" RECEIPTS_OPT_STATE_FILE " %s\n"
@@ -663,7 +667,8 @@ START_TEST(get_config_reflects_the_options)
 	snprintf(expected, sizeof(expected),
 			"{\"responses\":[{\"command\":\"getConfig\",\"data\":{\"request_prefix\":\"req\",\"return_prefix\":\"ret\","
 			"\"default_timeout_ms\":2000,\"max_timeout_ms\":60000,\"max_pending\":50,\"max_pending_per_client\":7,"
-			"\"max_correlation_len\":32,\"acl_fallback\":\"defer\",\"sys_interval_s\":0,"
+			"\"max_pending_per_user\":6,\"max_pending_anonymous\":40,\"max_pending_bytes\":2097152,"
+			"\"max_correlation_len\":32,\"max_return_topic_len\":100,\"acl_fallback\":\"defer\",\"sys_interval_s\":0,"
 			"\"state_file\":\"%s\",\"save_interval_s\":9,"
 			"\"control_users\":[\"admin\",\"ops\"]},\"correlationData\":\"cf\"}]}", state);
 	/* With acl_fallback defer and no other ACL source the broker denies

@@ -224,6 +224,10 @@ START_TEST(test_get_config)
 	const cJSON *data = data_of(control("{\"commands\":[{\"command\":\"getConfig\"}]}"), "getConfig");
 	ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(data, RECEIPTS_OPT_REQUEST_PREFIX)->valuestring, "req");
 	ck_assert_int_eq((int)number(data, RECEIPTS_OPT_MAX_TIMEOUT_MS), 300000);
+	ck_assert_int_eq((int)number(data, RECEIPTS_OPT_MAX_PENDING_PER_USER), 10000);
+	ck_assert_int_eq((int)number(data, RECEIPTS_OPT_MAX_PENDING_ANONYMOUS), 0);
+	ck_assert_int_eq((int)number(data, RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN), 256);
+	ck_assert_int_eq((int)number(data, RECEIPTS_OPT_MAX_PENDING_BYTES), 268435456);
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(data, RECEIPTS_OPT_CONTROL_USERS)), 0);
 }
 END_TEST
