@@ -32,6 +32,7 @@ const char *const rcpt_stats__reject_reasons[RCPT_REJECT_REASON_COUNT] = {
 	RECEIPTS_REJECT_RETAINED,
 	RECEIPTS_REJECT_NO_MEMORY,
 	RECEIPTS_REJECT_TOPIC_TOO_SHORT,
+	RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG,
 };
 
 const char *rcpt_stats__outcome_name(enum rcpt_outcome o)
