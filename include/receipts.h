@@ -81,6 +81,12 @@
 #define RECEIPTS_CONTROL_MAX_COMMANDS   100
 #define RECEIPTS_LIST_DEFAULT_COUNT     100
 #define RECEIPTS_LIST_MAX_COUNT         1000
+/* A listed request names at most this many recipients (and this many
+ * bytes of their ids); more are counted in `deliveredToCount`. */
+#define RECEIPTS_LIST_MAX_DELIVERED_TO  100
+#define RECEIPTS_LIST_MAX_DELIVERED_TO_BYTES (16 * 1024)
+/* A reply stops listing past this size (one entry may go over it). */
+#define RECEIPTS_CONTROL_MAX_REPLY      (1024 * 1024)
 
 /* Gauges and counters, published retained under this topic. */
 #define RECEIPTS_SYS_PREFIX "$SYS/broker/receipts"

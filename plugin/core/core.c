@@ -20,7 +20,6 @@
 #include "restore.h"
 #include "sessions.h"
 
-#define EXPIRY_BUDGET_MS 2
 #define EXPIRY_CLOCK_EVERY 32
 
 /* Without a TICK for this long while requests wait, timeouts cannot fire. */
@@ -58,6 +57,7 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 void rcpt_core__free(struct rcpt_core *core)
 {
 	if(core == NULL) return;
+	rcpt_control__free(core);
 	rcpt_persist__free(&core->persist);
 	rcpt_tracking__free(&core->tracking);
 	rcpt_pending__free(&core->pending);
@@ -234,10 +234,15 @@ void rcpt_core__on_tick(struct rcpt_core *core)
 	while((p = rcpt_tracking__next_overdue(&core->tracking, now)) != NULL) give_verdict(core, p);
 	rcpt_sys__tick(&core->sys, &core->host, &core->stats, now);
 	rcpt_persist__tick(&core->persist, now);
-	for(int i = 0; i < RCPT_EXPIRIES_PER_TICK; i++){
+	int i;
+	for(i = 0; i < RCPT_EXPIRIES_PER_TICK; i++){
 		p = rcpt_pending__expired(&core->pending, now);
 		if(p == NULL) break;
-		if(i > 0 && i % EXPIRY_CLOCK_EVERY == 0 && rcpt_host__now(&core->host) - now >= EXPIRY_BUDGET_MS) break;
+		if(i > 0 && i % EXPIRY_CLOCK_EVERY == 0 && rcpt_host__now(&core->host) - now >= RCPT_EXPIRY_BUDGET_MS) break;
 		rcpt_life__finish(core, p, RCPT_OUTCOME_TIMEOUT, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
+	}
+	/* Queued cancellations share the expiries' bound on one tick. */
+	if(core->cancels.first && rcpt_host__now(&core->host) - now < RCPT_EXPIRY_BUDGET_MS){
+		rcpt_control__tick(core, (unsigned)(RCPT_EXPIRIES_PER_TICK - i), now, RCPT_EXPIRY_BUDGET_MS);
 	}
 }

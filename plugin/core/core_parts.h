@@ -19,6 +19,8 @@
 #include "sys.h"
 #include "tracking.h"
 
+struct rcpt_cancel_job;
+
 struct rcpt_core {
 	struct rcpt_host host;
 	struct rcpt_config cfg;
@@ -33,6 +35,10 @@ struct rcpt_core {
 		uint64_t next_correlation;    /* of broker-made correlation data */
 	} requests;                       /* request.c's */
 	struct rcpt_sys sys;
+	struct {
+		struct rcpt_cancel_job *first;   /* mass cancellations still to run, oldest first */
+		struct rcpt_cancel_job *last;
+	} cancels;                        /* control.c's */
 	struct {
 		uint64_t last_ms;
 		bool silence_warned;

@@ -212,8 +212,41 @@ bool rcpt_pending__drop_delivery(struct rcpt_pending_table *t, struct rcpt_deliv
 	return p->live_deliveries == 0;
 }
 
+unsigned rcpt_pending__cursor_open(struct rcpt_pending_table *t, struct rcpt_pending *next,
+		size_t link_offset, uint32_t *generation)
+{
+	unsigned slot = t->cursor_turn++ % RCPT_PENDING_CURSORS;
+	if(++t->cursor_generation == 0) t->cursor_generation = 1;
+	t->cursors[slot] = (struct rcpt_pending_cursor){
+		.next = next, .link_offset = (uint32_t)link_offset, .generation = t->cursor_generation};
+	*generation = t->cursor_generation;
+	return slot;
+}
+
+bool rcpt_pending__cursor_take(struct rcpt_pending_table *t, unsigned slot, uint32_t generation,
+		size_t link_offset, struct rcpt_pending **next)
+{
+	if(slot >= RCPT_PENDING_CURSORS || generation == 0) return false;
+	struct rcpt_pending_cursor *c = &t->cursors[slot];
+	if(c->generation != generation || c->link_offset != link_offset) return false;
+	*next = c->next;
+	c->generation = 0;
+	c->next = NULL;
+	return true;
+}
+
+/* A cursor on p moves to the request after it in the cursor's list. */
+static void move_cursors_past(struct rcpt_pending_table *t, const struct rcpt_pending *p)
+{
+	for(unsigned i = 0; i < RCPT_PENDING_CURSORS; i++){
+		struct rcpt_pending_cursor *c = &t->cursors[i];
+		if(c->generation && c->next == p) c->next = rcpt_pending__next_in(p, c->link_offset);
+	}
+}
+
 void rcpt_pending__destroy(struct rcpt_pending_table *t, struct rcpt_pending *p)
 {
+	move_cursors_past(t, p);
 	rcpt_htable__remove(&t->by_key, &p->node);
 	rcpt_heap__remove(&t->deadlines, p);
 

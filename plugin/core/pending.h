@@ -55,7 +55,21 @@ struct rcpt_pending {
 #define RCPT_PENDING_SIZE(topic_len, corr_len) \
 	(offsetof(struct rcpt_pending, key) + (topic_len) + 1 + (corr_len))
 
+/* Where a listing stopped: the next request it will give. When that
+ * request ends first, the cursor moves on to the one after it in the same
+ * list, so a page resumes in O(1) whatever ended meanwhile. */
+#define RCPT_PENDING_CURSORS 8
+
+struct rcpt_pending_cursor {
+	struct rcpt_pending *next;
+	uint32_t link_offset;            /* of the list it walks: of_all, of_area or of_requester */
+	uint32_t generation;             /* 0: slot free */
+};
+
 struct rcpt_pending_table {
+	struct rcpt_pending_cursor cursors[RCPT_PENDING_CURSORS];
+	uint32_t cursor_generation;
+	uint32_t cursor_turn;
 	struct rcpt_htable by_key;
 	struct rcpt_list all;            /* every pending request, oldest first */
 	struct rcpt_heap deadlines;
@@ -99,6 +113,20 @@ struct rcpt_pending *rcpt_pending__find(const struct rcpt_pending_table *t, cons
 		size_t topic_len, const void *corr, size_t corr_len);
 /* The request with the earliest deadline, if that deadline is <= now. */
 struct rcpt_pending *rcpt_pending__expired(const struct rcpt_pending_table *t, uint64_t now);
+
+/* Keeps next (in the list at link_offset) for a later page: returns the
+ * cursor's slot and sets *generation. The oldest cursor is dropped when
+ * all slots are taken. */
+unsigned rcpt_pending__cursor_open(struct rcpt_pending_table *t, struct rcpt_pending *next,
+		size_t link_offset, uint32_t *generation);
+/* Takes a cursor back (its slot is freed): false when it is unknown or was
+ * dropped; then *next is untouched. *next NULL: its list ended. */
+bool rcpt_pending__cursor_take(struct rcpt_pending_table *t, unsigned slot, uint32_t generation,
+		size_t link_offset, struct rcpt_pending **next);
+static inline struct rcpt_pending *rcpt_pending__next_in(const struct rcpt_pending *p, size_t link_offset)
+{
+	return ((const struct rcpt_link *)(const void *)((const char *)p + link_offset))->next;
+}
 
 int rcpt_pending__add_delivery(struct rcpt_pending_table *t, struct rcpt_pending *p, struct rcpt_client *c);
 bool rcpt_pending__delivered_to(const struct rcpt_pending *p, const struct rcpt_client *c);

@@ -296,11 +296,21 @@ START_TEST(list_pending_filters_and_pages)
 			LIST "%s],\"offset\":0,\"count\":1,\"more\":false}},"
 			LIST "%s,%s,%s],\"offset\":0,\"count\":3,\"more\":false}},"
 			LIST "],\"offset\":0,\"count\":0,\"more\":false}},"
-			LIST "%s],\"offset\":0,\"count\":1,\"more\":true}},"
-			LIST "%s],\"offset\":1,\"count\":1,\"more\":true}},"
+			LIST "%s],\"offset\":0,\"count\":1,\"more\":true,\"cursor\":\"0.1\"}},"
+			LIST "%s],\"offset\":1,\"count\":1,\"more\":true,\"cursor\":\"1.2\"}},"
 			LIST "%s],\"offset\":2,\"count\":1,\"more\":false}},"
 			LIST "],\"offset\":0,\"count\":0,\"more\":false}}]}",
 			e[0], e[1], e[2], e[0], e[2], e[2], e[0], e[0], e[1], e[2], e[0], e[1], e[2]);
+	ck_assert_str_eq(reply, expected);
+	free(reply);
+
+	/* The first page's cursor goes on from the second request, once. */
+	reply = list_reply(admin, "{\"commands\":[{\"command\":\"listPending\",\"count\":1,\"cursor\":\"0.1\"},"
+			"{\"command\":\"listPending\",\"count\":1,\"cursor\":\"0.1\"}]}");
+	snprintf(expected, sizeof(expected), "{\"responses\":["
+			LIST "%s],\"offset\":0,\"count\":1,\"more\":true,\"cursor\":\"2.3\"}},"
+			"{\"command\":\"listPending\",\"error\":\"'cursor' is not one this selection's last page gave, "
+			"or has expired: list again from the start\"}]}", e[1]);
 #undef LIST
 	ck_assert_str_eq(reply, expected);
 	free(reply);
@@ -355,10 +365,10 @@ static void cancel_scene_end(struct cancel_scene *s)
 
 static void expect_cancelled(struct client *admin, const char *command, int count)
 {
-	char payload[400], expected[120];
+	char payload[400], expected[160];
 	snprintf(payload, sizeof(payload), "{\"commands\":[{\"command\":\"cancelPending\",%s}]}", command);
-	snprintf(expected, sizeof(expected), "{\"responses\":[{\"command\":\"cancelPending\",\"data\":{\"cancelled\":%d}}]}",
-			count);
+	snprintf(expected, sizeof(expected), "{\"responses\":[{\"command\":\"cancelPending\",\"data\":"
+			"{\"cancelled\":%d,\"selected\":%d,\"queued\":0}}]}", count, count);
 	control_expect(admin, payload, expected);
 }
 
@@ -613,7 +623,7 @@ START_TEST(reply_goes_to_the_sender_only)
 	struct client *admin1 = admin_connect("ctl-admin-r1");
 	struct client *admin2 = admin_connect("ctl-admin-r2");
 	control_expect(admin1, "{\"commands\":[{\"command\":\"cancelPending\",\"area\":\"none\",\"all\":true}]}",
-			"{\"responses\":[{\"command\":\"cancelPending\",\"data\":{\"cancelled\":0}}]}");
+			"{\"responses\":[{\"command\":\"cancelPending\",\"data\":{\"cancelled\":0,\"selected\":0,\"queued\":0}}]}");
 	ck_assert(client_quiet(admin2, RCPT_QUIET_MS));
 	ck_assert(client_quiet(admin1, 0));
 	client_free(admin1);
