@@ -40,6 +40,8 @@ struct rcpt_persist {
 	uint32_t writing_gen;        /* ... of the one being written; 0: none */
 	int journal_fd;              /* journal of the snapshot on disk, or -1 */
 	int journal_next_fd;         /* journal of the snapshot being written, or -1 */
+	bool journal_at_next;        /* journal_fd's file could not take the name state_file.journal: it is
+	                              * still state_file.journal.next, renamed before the next save */
 	struct rcpt_writer *writer;  /* the snapshot being built or written, or NULL */
 	uint32_t build_slice;        /* records a tick may add to it */
 };
