@@ -424,6 +424,38 @@ START_TEST(cancel_all_of_an_area)
 }
 END_TEST
 
+
+/* Cancelling 700 of an area: 300 at once (one tick's worth), the rest over
+ * the next ticks; every one gets its cancelled receipt, oldest first, and
+ * the log says when the queued part is done. */
+START_TEST(mass_cancel_spread_over_ticks)
+{
+	enum { N = 700 };
+	struct client *admin = admin_connect("ctl-admin-mc");
+	struct client *resp = subscriber("resp-mc", "req/mc");
+	struct client *req = requester("rq-mc");
+	char corr[16];
+	for(int i = 0; i < N; i++){
+		int len = snprintf(corr, sizeof(corr), "%d", i);
+		msg_free(send_request(req, "mc", "1", corr, (uint16_t)len, LONG_TIMEOUT, resp));
+	}
+	control_expect(admin, "{\"commands\":[{\"command\":\"cancelPending\",\"area\":\"mc\",\"all\":true}]}",
+			"{\"responses\":[{\"command\":\"cancelPending\",\"data\":{\"cancelled\":300,\"selected\":700,\"queued\":400}}]}");
+	for(int i = 0; i < N; i++){
+		snprintf(corr, sizeof(corr), "%d", i);
+		expect_receipt(req, "ret/rq-mc/1", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, corr, 1);
+	}
+	ck_assert(broker_log_wait(&broker, "receipts: control: queued cancellation of area 'mc' done", RCPT_ARRIVAL_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
+	ck_assert(client_quiet(resp, 0));
+	control_expect(admin, "{\"commands\":[{\"command\":\"listPending\"}]}",
+			"{\"responses\":[{\"command\":\"listPending\",\"data\":{\"pending\":[],\"offset\":0,\"count\":0,\"more\":false}}]}");
+	client_free(req);
+	client_free(resp);
+	client_free(admin);
+}
+END_TEST
+
 #define X16 "rrrrrrrrrrrrrrrr"
 #define REASON_257 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 "r"
 
@@ -789,6 +821,7 @@ Suite *control_suite(void)
 	tcase_add_test(commands, cancel_one_by_correlation);
 	tcase_add_test(commands, cancel_all_of_a_requester);
 	tcase_add_test(commands, cancel_all_of_an_area);
+	tcase_add_test(commands, mass_cancel_spread_over_ticks);
 	tcase_add_test(commands, cancel_errors_cancel_nothing);
 	tcase_add_test(commands, bad_input_gets_errors_and_runs_nothing);
 	tcase_add_test(commands, only_control_users_may_use_the_api);
