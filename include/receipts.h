@@ -73,6 +73,7 @@
 #define RECEIPTS_OPT_SYS_INTERVAL_S          "sys_interval_s"
 #define RECEIPTS_OPT_STATE_FILE              "state_file"
 #define RECEIPTS_OPT_SAVE_INTERVAL_S         "save_interval_s"
+#define RECEIPTS_OPT_JOURNAL_SYNC            "journal_sync"
 
 /* The control API (JSON, in the shape of the dynamic-security plugin's). */
 #define RECEIPTS_CONTROL_TOPIC          "$CONTROL/receipts/v1"

@@ -203,6 +203,17 @@ int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value
 		cfg->max_pending_bytes = v;
 		return RCPT_OK;
 	}
+	if(!strcmp(key, RECEIPTS_OPT_JOURNAL_SYNC)){
+		if(!strcmp(value, "true")){
+			cfg->journal_sync = true;
+		}else if(!strcmp(value, "false")){
+			cfg->journal_sync = false;
+		}else{
+			snprintf(err, err_size, "plugin_opt_%s '%s': must be 'true' or 'false'", key, value);
+			return RCPT_ERR_INVAL;
+		}
+		return RCPT_OK;
+	}
 	if(!strcmp(key, RECEIPTS_OPT_ACL_FALLBACK)){
 		if(!strcmp(value, "allow")){
 			cfg->acl_fallback = RCPT_FALLBACK_ALLOW;
@@ -268,13 +279,14 @@ void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size
 			"max_timeout_ms=%u max_pending=%u max_pending_per_client=%u "
 			"max_pending_per_user=%u max_pending_anonymous=%u max_pending_bytes=%llu "
 			"max_correlation_len=%u max_return_topic_len=%u acl_fallback=%s sys_interval_s=%u state_file=%s "
-			"save_interval_s=%u control_users=",
+			"save_interval_s=%u journal_sync=%s control_users=",
 			cfg->request_prefix, cfg->return_prefix, cfg->default_timeout_ms,
 			cfg->max_timeout_ms, cfg->max_pending, cfg->max_pending_per_client,
 			cfg->max_pending_per_user, cfg->max_pending_anonymous, (unsigned long long)cfg->max_pending_bytes,
 			cfg->max_correlation_len, cfg->max_return_topic_len,
 			cfg->acl_fallback == RCPT_FALLBACK_ALLOW ? "allow" : "defer",
-			cfg->sys_interval_s, cfg->state_file ? cfg->state_file : "(none)", cfg->save_interval_s);
+			cfg->sys_interval_s, cfg->state_file ? cfg->state_file : "(none)", cfg->save_interval_s,
+			cfg->journal_sync ? "true" : "false");
 	for(char **u = cfg->control_users; u && *u && n >= 0 && (size_t)n < size; u++){
 		n += snprintf(buf + n, size - (size_t)n, "%s%s", u == cfg->control_users ? "" : ",", *u);
 	}

@@ -30,6 +30,7 @@ struct rcpt_config {
 	char **control_users;      /* owned, NULL-terminated; NULL: control API off */
 	char *state_file;          /* owned; NULL: pending requests are not saved */
 	uint32_t save_interval_s;
+	bool journal_sync;         /* fdatasync the journal at every ended request */
 	uint32_t sys_interval_s;   /* 0: no $SYS topics */
 };
 

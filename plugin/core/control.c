@@ -551,7 +551,8 @@ static bool cmd_get_config(struct rcpt_core *core, const cJSON *cmd, cJSON *data
 				c->acl_fallback == RCPT_FALLBACK_ALLOW ? "allow" : "defer")
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_SYS_INTERVAL_S, c->sys_interval_s)
 			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_STATE_FILE, c->state_file ? c->state_file : "")
-			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_SAVE_INTERVAL_S, c->save_interval_s)){
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_SAVE_INTERVAL_S, c->save_interval_s)
+			|| !cJSON_AddBoolToObject(data, RECEIPTS_OPT_JOURNAL_SYNC, c->journal_sync)){
 		return false;
 	}
 	cJSON *users = cJSON_AddArrayToObject(data, RECEIPTS_OPT_CONTROL_USERS);

@@ -50,6 +50,7 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 	rcpt_sys__init(&core->sys, core->cfg.sys_interval_s);
 	core->ticks.last_ms = now;
 	rcpt_persist__init(&core->persist, &core->host, &core->pending, core->cfg.state_file, core->cfg.save_interval_s);
+	rcpt_persist__set_journal_sync(&core->persist, core->cfg.journal_sync);
 	rcpt_restore__load(core);
 	return core;
 }

@@ -46,6 +46,13 @@ int rcpt_files__rename(const char *from, const char *to, const char *step)
 	return rename(from, to) ? errno : 0;
 }
 
+int rcpt_files__sync(int fd, const char *step)
+{
+	int error = fault(step);
+	if(error) return error;
+	return fdatasync(fd) ? errno : 0;
+}
+
 const char *rcpt_files__error_text(int error)
 {
 	if(error == ELOOP) return "a symbolic link is in its place (refused: the state files are never followed through links)";
@@ -76,7 +83,7 @@ int rcpt_files__write_all(int fd, const unsigned char *data, size_t len)
 
 /* The directory entry of a rename is durable only once the directory is
  * synced. */
-static int sync_directory_of(const char *path)
+int rcpt_files__sync_directory_of(const char *path)
 {
 	char *dir = strdup(path);
 	if(dir == NULL) return ENOMEM;
@@ -126,7 +133,7 @@ int rcpt_files__write_atomically(const char *tmp, const char *path, const unsign
 	}
 	*renamed = true;
 	*step = "fsync of the directory";
-	return sync_directory_of(path);
+	return rcpt_files__sync_directory_of(path);
 }
 
 int rcpt_files__read(const char *path, unsigned char **data, size_t *len)

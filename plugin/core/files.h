@@ -25,6 +25,10 @@ int rcpt_files__rename(const char *from, const char *to, const char *step);
  * was replaced (a failure after it still leaves the new file there). */
 int rcpt_files__write_atomically(const char *tmp, const char *path, const unsigned char *data, size_t len,
 		const char **step, bool *renamed);
+/* fdatasync(2): 0 or an errno. */
+int rcpt_files__sync(int fd, const char *step);
+/* fsync(2) of the directory that holds path: its renames are durable. */
+int rcpt_files__sync_directory_of(const char *path);
 /* strerror, saying plainly when a symbolic link was refused. */
 const char *rcpt_files__error_text(int error);
 /* For tests: the next step of this name fails with error (steps:

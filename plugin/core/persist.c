@@ -58,6 +58,8 @@ static void *writer_main(void *arg)
 	 * the one that counts, whatever fails after. */
 	if(w->replaced){
 		w->journal_error = rcpt_files__rename(ps->journal_next_path, ps->journal_path, "rename of the journal");
+		/* With journal_sync the rename must survive a power cut too. */
+		if(w->journal_error == 0 && ps->journal_sync) w->journal_error = rcpt_files__sync_directory_of(ps->journal_path);
 	}
 	atomic_store(&w->done, true);
 	return NULL;
@@ -323,7 +325,13 @@ static void append_journal(struct rcpt_persist *ps, int fd, const struct rcpt_pe
 	rcpt_state_format__journal_record(&b, p->key, p->topic_len, rcpt_pending__correlation(p), p->correlation_len);
 	int rc = b.failed ? ENOMEM : rcpt_files__write_all(fd, b.data, b.len);
 	if(b.data != stack) free(b.data);
-	if(rc) report_failure(ps, "writing the journal", rc);
+	if(rc){
+		report_failure(ps, "writing the journal", rc);
+		return;
+	}
+	if(ps->journal_sync && (rc = rcpt_files__sync(fd, "syncing the journal")) != 0){
+		report_failure(ps, "syncing the journal", rc);
+	}
 }
 
 void rcpt_persist__ended(struct rcpt_persist *ps, const struct rcpt_pending *p)

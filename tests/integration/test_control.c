@@ -704,14 +704,15 @@ START_TEST(get_config_reflects_the_options)
 			"plugin_opt_" RECEIPTS_OPT_ACL_FALLBACK " defer\n"
 			"plugin_opt_" RECEIPTS_OPT_SYS_INTERVAL_S " 0\n"
 			"plugin_opt_" RECEIPTS_OPT_STATE_FILE " %s\n"
-			"plugin_opt_" RECEIPTS_OPT_SAVE_INTERVAL_S " 9", state);
+			"plugin_opt_" RECEIPTS_OPT_SAVE_INTERVAL_S " 9\n"
+			"plugin_opt_" RECEIPTS_OPT_JOURNAL_SYNC " true", state);
 	start_broker(options);
 	snprintf(expected, sizeof(expected),
 			"{\"responses\":[{\"command\":\"getConfig\",\"data\":{\"request_prefix\":\"req\",\"return_prefix\":\"ret\","
 			"\"default_timeout_ms\":2000,\"max_timeout_ms\":60000,\"max_pending\":50,\"max_pending_per_client\":7,"
 			"\"max_pending_per_user\":6,\"max_pending_anonymous\":40,\"max_pending_bytes\":2097152,"
 			"\"max_correlation_len\":32,\"max_return_topic_len\":100,\"acl_fallback\":\"defer\",\"sys_interval_s\":0,"
-			"\"state_file\":\"%s\",\"save_interval_s\":9,"
+			"\"state_file\":\"%s\",\"save_interval_s\":9,\"journal_sync\":true,"
 			"\"control_users\":[\"admin\",\"ops\"]},\"correlationData\":\"cf\"}]}", state);
 	/* With acl_fallback defer and no other ACL source the broker denies
 	 * what the plugin defers; the control topics are the plugin's own. */

@@ -79,7 +79,7 @@ START_TEST(test_describe)
 			"max_timeout_ms=300000 max_pending=1000000 max_pending_per_client=10000 "
 			"max_pending_per_user=10000 max_pending_anonymous=0 max_pending_bytes=268435456 "
 			"max_correlation_len=256 max_return_topic_len=256 acl_fallback=allow sys_interval_s=10 "
-			"state_file=(none) save_interval_s=5 control_users=(none: control API off)");
+			"state_file=(none) save_interval_s=5 journal_sync=false control_users=(none: control API off)");
 	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_CONTROL_USERS, "admin,ops", err, sizeof(err)), RCPT_OK);
 	rcpt_config__describe(&cfg, line, sizeof(line));
 	ck_assert_ptr_nonnull(strstr(line, " control_users=admin,ops"));
@@ -162,6 +162,22 @@ START_TEST(test_numeric_bad_refused)
 		assert_err_names(name);
 		ck_assert_uint_eq(*slot, before);
 	}
+}
+END_TEST
+
+START_TEST(test_journal_sync_parsed)
+{
+	ck_assert(!cfg.journal_sync);
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_JOURNAL_SYNC, "true", err, sizeof(err)), RCPT_OK);
+	ck_assert(cfg.journal_sync);
+	const char *bad[] = {"", "1", "yes", "TRUE", "true ", "on"};
+	for(size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++){
+		ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_JOURNAL_SYNC, bad[k], err, sizeof(err)), RCPT_ERR_INVAL);
+		assert_err_names(RECEIPTS_OPT_JOURNAL_SYNC);
+		ck_assert(cfg.journal_sync);
+	}
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_JOURNAL_SYNC, "false", err, sizeof(err)), RCPT_OK);
+	ck_assert(!cfg.journal_sync);
 }
 END_TEST
 
@@ -316,6 +332,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_describe);
 	tcase_add_test(tc, test_pending_bytes_parsed);
+	tcase_add_test(tc, test_journal_sync_parsed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");

@@ -228,6 +228,7 @@ START_TEST(test_get_config)
 	ck_assert_int_eq((int)number(data, RECEIPTS_OPT_MAX_PENDING_ANONYMOUS), 0);
 	ck_assert_int_eq((int)number(data, RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN), 256);
 	ck_assert_int_eq((int)number(data, RECEIPTS_OPT_MAX_PENDING_BYTES), 268435456);
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(data, RECEIPTS_OPT_JOURNAL_SYNC)));
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(data, RECEIPTS_OPT_CONTROL_USERS)), 0);
 }
 END_TEST

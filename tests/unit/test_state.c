@@ -1029,6 +1029,28 @@ START_TEST(test_fault_adopt_open)
 }
 END_TEST
 
+/* With journal_sync each ended request's record is synced: a failing sync
+ * is reported; without it, no sync is tried at all. */
+START_TEST(test_journal_sync)
+{
+	const char *opts[] = {RECEIPTS_OPT_STATE_FILE, state_path, RECEIPTS_OPT_SAVE_INTERVAL_S, "1",
+		RECEIPTS_OPT_JOURNAL_SYNC, _i ? "true" : "false", NULL};
+	core = t_core_new(opts);
+	struct rcpt_bytes c1 = request("P", false, "c1", NULL, "R", false, 0);
+	request("P", false, "c2", NULL, "R", false, 1);
+	periodic_save_begins();
+	tick_until_writer_reaped();
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), 0);
+	rcpt_files__inject_fault("syncing the journal", EIO);
+	ck_assert_int_eq(answer("R", false, "P", c1).action, RCPT_RECEIPT);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), _i ? 1 : 0);
+	if(_i) assert_log_has(RCPT_LOG_ERR, "syncing the journal failed");
+	rcpt_files__inject_fault(NULL, 0);
+	restart_after_kill();
+	assert_only_c2_back();
+}
+END_TEST
+
 static void plant_symlink(const char *at, const char *victim)
 {
 	write_file(victim, "victim", 6);
@@ -1140,6 +1162,7 @@ Suite *state_suite(void)
 	tcase_add_test(tc, test_fault_adopt_rename);
 	tcase_add_test(tc, test_fault_adopt_open);
 	tcase_add_loop_test(tc, test_symlink_refused, 0, 3);
+	tcase_add_loop_test(tc, test_journal_sync, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
