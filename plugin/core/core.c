@@ -226,20 +226,32 @@ void rcpt_core__on_control(struct rcpt_core *core, const char *client_id, const 
 	rcpt_control__run(core, client_id, payload, len);
 }
 
+/* One tick ends at most RCPT_EXPIRIES_PER_TICK requests, within about
+ * RCPT_EXPIRY_BUDGET_MS: QoS 2 requests past their grace, timeouts and
+ * queued cancellations together; the rest wait for the next tick. */
+static bool tick_has_room(const struct rcpt_core *core, uint64_t since, int ended)
+{
+	if(ended >= RCPT_EXPIRIES_PER_TICK) return false;
+	return ended == 0 || ended % EXPIRY_CLOCK_EVERY
+		|| rcpt_host__now(&core->host) - since < RCPT_EXPIRY_BUDGET_MS;
+}
+
 void rcpt_core__on_tick(struct rcpt_core *core)
 {
 	rcpt_core__settle(core);
 	uint64_t now = rcpt_host__now(&core->host);
 	core->ticks.last_ms = now;
 	struct rcpt_pending *p;
-	while((p = rcpt_tracking__next_overdue(&core->tracking, now)) != NULL) give_verdict(core, p);
+	int i = 0;
+	while(tick_has_room(core, now, i) && (p = rcpt_tracking__next_overdue(&core->tracking, now)) != NULL){
+		give_verdict(core, p);
+		i++;
+	}
 	rcpt_sys__tick(&core->sys, &core->host, &core->stats, now);
 	rcpt_persist__tick(&core->persist, now);
-	int i;
-	for(i = 0; i < RCPT_EXPIRIES_PER_TICK; i++){
+	for(; tick_has_room(core, now, i); i++){
 		p = rcpt_pending__expired(&core->pending, now);
 		if(p == NULL) break;
-		if(i > 0 && i % EXPIRY_CLOCK_EVERY == 0 && rcpt_host__now(&core->host) - now >= RCPT_EXPIRY_BUDGET_MS) break;
 		rcpt_life__finish(core, p, RCPT_OUTCOME_TIMEOUT, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
 	}
 	/* Queued cancellations share the expiries' bound on one tick. */

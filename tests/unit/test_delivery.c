@@ -450,6 +450,56 @@ START_TEST(test_fan_out_leave_any_order)
 }
 END_TEST
 
+/* 100,000 QoS 2 requests waiting for their PUBREL: each new one is checked
+ * against them for a retransmission without walking them all (a walk
+ * would take minutes here: the sum over 100,000 of up to 100,000 each). A
+ * retransmission deep among them is still recognised, and their
+ * no-responders verdicts are spread over ticks like expiries. */
+START_TEST(test_qos2_many_waiting)
+{
+	enum { N = 100000, IDS = 20 };
+	char id[16], payload[16];
+	struct rcpt_publish middle;
+	char middle_id[16], middle_payload[16];
+	for(unsigned i = 0; i < N; i++){
+		snprintf(id, sizeof(id), "C%u", i % IDS);
+		snprintf(payload, sizeof(payload), "p%u", i);
+		struct rcpt_publish m = t_req(id, "req/A", NULL, NULL);
+		m.qos = 2;
+		m.return_area_count = 1;
+		m.return_area = "N";
+		m.payload = (struct rcpt_bytes){payload, strlen(payload)};
+		t_request(core, &m, t_key(i % 8192));
+		if(i == N / 2){
+			memcpy(middle_id, id, sizeof(id));
+			memcpy(middle_payload, payload, sizeof(payload));
+		}
+	}
+	ck_assert_uint_eq(rcpt_tracking__waiting(&core->tracking), N);
+	middle = t_req(middle_id, "req/A", NULL, NULL);
+	middle.qos = 2;
+	middle.return_area_count = 1;
+	middle.return_area = "N";
+	middle.payload = (struct rcpt_bytes){middle_payload, strlen(middle_payload)};
+	struct rcpt_decision d = core_publish(&middle);
+	ck_assert_int_eq(d.action, RCPT_REQUEST);
+	ck_assert_ptr_null(d.pending);
+	ck_assert_uint_eq(t_stats(core).pending, N);
+	/* Past the grace period all end no-responders, a tick's worth at a
+	 * time; none is left waiting. */
+	fake_host__advance_ms(RCPT_RELEASE_GRACE_MS);
+	size_t seen = 0;
+	while(t_stats(core).pending > 0){
+		rcpt_core__on_tick(core);
+		ck_assert_uint_le(fake_host__publish_count() - seen, RCPT_EXPIRIES_PER_TICK);
+		ck_assert_uint_gt(fake_host__publish_count(), seen);
+		seen = fake_host__publish_count();
+	}
+	ck_assert_uint_eq(rcpt_tracking__waiting(&core->tracking), 0);
+	ck_assert_uint_eq(fake_host__publish_count(), N);
+}
+END_TEST
+
 Suite *delivery_suite(void)
 {
 	Suite *s = suite_create("delivery");
@@ -474,6 +524,11 @@ Suite *delivery_suite(void)
 	tcase_add_test(tc, test_qos2_retransmission);
 	tcase_add_test(tc, test_qos2_retransmission_broker_correlation);
 	tcase_add_test(tc, test_qos2_other_payload);
+
+	tc = core_tcase(s, "qos2-scale");
+	tcase_add_test(tc, test_qos2_many_waiting);
+	/* Linear takes about a second; a walk per request, minutes. */
+	tcase_set_timeout(tc, 20);
 
 	tc = core_tcase(s, "timeouts");
 	tcase_add_test(tc, test_timeout);
