@@ -450,14 +450,14 @@ START_TEST(test_fan_out_leave_any_order)
 }
 END_TEST
 
-/* 100,000 QoS 2 requests waiting for their PUBREL: each new one is checked
+/* 200,000 QoS 2 requests waiting for their PUBREL: each new one is checked
  * against them for a retransmission without walking them all (a walk
- * would take minutes here: the sum over 100,000 of up to 100,000 each). A
+ * would take minutes here: the sum over 200,000 of up to 200,000 each). A
  * retransmission deep among them is still recognised, and their
  * no-responders verdicts are spread over ticks like expiries. */
 START_TEST(test_qos2_many_waiting)
 {
-	enum { N = 100000, IDS = 20 };
+	enum { N = 200000, IDS = 40 };
 	char id[16], payload[16];
 	struct rcpt_publish middle;
 	char middle_id[16], middle_payload[16];
