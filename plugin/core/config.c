@@ -190,8 +190,8 @@ int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value
 		return rc;
 	}
 	if(!strcmp(key, RECEIPTS_OPT_MAX_PENDING_BYTES)){
-		/* 1 MiB to 1 TiB: below a megabyte hardly a request fits. */
-		const uint64_t min = 1u << 20, max = (uint64_t)1 << 40;
+		/* 4 KiB (a few requests) to 1 TiB. */
+		const uint64_t min = 4096, max = (uint64_t)1 << 40;
 		errno = 0;
 		char *end;
 		unsigned long long v = value[0] >= '0' && value[0] <= '9' ? strtoull(value, &end, 10) : 0;

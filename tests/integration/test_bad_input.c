@@ -47,6 +47,8 @@
 /* max_return_topic_len is 256 by default: 16 + 240 bytes. */
 #define X16 "xxxxxxxxxxxxxxxx"
 #define X240 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16
+#define X960 X240 X240 X240 X240
+#define X2880 X960 X960 X960
 
 /* The plugin's notice line for each refusal, whole. */
 #define REQ_REFUSED(id, topic, why) "receipts: refused request from '" id "' on '" topic "': " why "\n"
@@ -289,6 +291,16 @@ static const struct bad_case cases[] = {
 		.outcome = REFUSED, .ack = MQTT_RC_NOT_AUTHORIZED,
 		.log = REQ_REFUSED("bi-quota-anon", "req/A", RECEIPTS_REJECT_OVER_QUOTA),
 		.receipt_topic = "ret/bi-quota-anon/2", .status = RECEIPTS_STATUS_REJECTED,
+		.reason = RECEIPTS_REJECT_OVER_QUOTA},
+	/* The byte budget of all pending state (max_pending_bytes): the prior's
+	 * ~3 kB and this one's ~1 kB do not fit in 4 kB. */
+	{.conf = "plugin_opt_" RECEIPTS_OPT_MAX_PENDING_BYTES " 4096\n"
+		"plugin_opt_" RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN " 4000\n",
+		.id = "bi-quota-bytes", .prior = PRIOR_PENDING, .prior_rt = "ret/bi-quota-bytes/" X2880,
+		.topic = "req/A", .rt = "ret/bi-quota-bytes/" X960, .corr = "c1", .qos = 1,
+		.outcome = REFUSED, .ack = MQTT_RC_NOT_AUTHORIZED,
+		.log = REQ_REFUSED("bi-quota-bytes", "req/A", RECEIPTS_REJECT_OVER_QUOTA),
+		.receipt_topic = "ret/bi-quota-bytes/" X960, .status = RECEIPTS_STATUS_REJECTED,
 		.reason = RECEIPTS_REJECT_OVER_QUOTA},
 	/* A client with a username draws on its user's budget. */
 	{.conf = "plugin_opt_" RECEIPTS_OPT_MAX_PENDING_PER_USER " 1\n",
@@ -689,7 +701,7 @@ struct run {
 	const struct bad_case *bc;
 	struct client *req, *resp, *stranger;
 	struct msg *prior;   /* the prior request as the responder got it */
-	char prior_rt[160];
+	char prior_rt[4096];
 	int64_t sent_ms;     /* when the publish under test went out */
 };
 
