@@ -106,6 +106,8 @@ static bool cmd_get_stats(struct rcpt_core *core, const cJSON *cmd, cJSON *data,
 	snprintf(err, ERR_SIZE, "out of memory");
 	if(!cJSON_AddNumberToObject(data, "pending", (double)core->stats.pending)) return false;
 	if(!cJSON_AddNumberToObject(data, "pendingHighWater", (double)core->stats.pending_high_water)) return false;
+	/* What max_pending_bytes is measured against. */
+	if(!cJSON_AddNumberToObject(data, "pendingBytes", (double)core->pending.bytes)) return false;
 
 	cJSON *by_area = cJSON_AddObjectToObject(data, "pendingByArea");
 	if(by_area == NULL) return false;

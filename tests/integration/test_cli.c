@@ -214,7 +214,7 @@ START_TEST(control_api_example_line)
 		"-e", "$CONTROL/receipts/v1/response",
 		"-m", "{\"commands\":[{\"command\":\"getStats\",\"correlationData\":\"1\"}]}", NULL};
 	expect_output(rr, 0, "{\"responses\":[{\"command\":\"getStats\",\"data\":{"
-			"\"pending\":0,\"pendingHighWater\":0,\"pendingByArea\":{},"
+			"\"pending\":0,\"pendingHighWater\":0,\"pendingBytes\":0,\"pendingByArea\":{},"
 			"\"totals\":{\"ok\":0,\"timeout\":0,\"no-responders\":0,\"responder-gone\":0,\"rejected\":0,"
 			"\"cancelled\":0,\"unmatched\":0,\"abandoned\":0},"
 			"\"rejectedByReason\":{\"bad-area\":0,\"bad-return-topic\":0,\"bad-return-area\":0,"

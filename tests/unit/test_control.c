@@ -90,6 +90,8 @@ START_TEST(test_get_stats)
 			cJSON_GetObjectItemCaseSensitive(reply, "responses"), 0), "correlationData")->valuestring, "k");
 	ck_assert_int_eq((int)number(data, "pending"), 1);
 	ck_assert_int_eq((int)number(data, "pendingHighWater"), 2);
+	ck_assert_int_eq((int)number(data, "pendingBytes"), (int)core->pending.bytes);
+	ck_assert_int_gt((int)number(data, "pendingBytes"), 0);
 	const cJSON *by_area = cJSON_GetObjectItemCaseSensitive(data, "pendingByArea");
 	ck_assert_int_eq(cJSON_GetArraySize(by_area), 1);
 	ck_assert_int_eq((int)number(by_area, "A"), 1);
