@@ -47,6 +47,8 @@ struct bench_opts {
 	double deadline_s;     /* scale: all requests expire this long after the fill starts */
 	double probe_s;        /* persist: how long the probe runs after the fill */
 	int payload;           /* bytes per message */
+	const char *corr;      /* hostile-collide: Correlation Data, random | crafted (corr.h) */
+	const char *user;      /* hostile-cancel: the username of a control user */
 };
 
 void bench_opts_default(struct bench_opts *o);
@@ -57,6 +59,9 @@ int nats_rr_main(const struct bench_opts *o);
 int passthrough_main(const struct bench_opts *o);
 int scale_main(const struct bench_opts *o);
 int persist_main(const struct bench_opts *o);
+int hostile_collide_main(const struct bench_opts *o);
+int hostile_fanout_main(const struct bench_opts *o);
+int hostile_cancel_main(const struct bench_opts *o);
 int report_main(int argc, char **argv);
 
 /* Stops a scenario early on SIGINT/SIGTERM (run.sh's cleanup). */

@@ -37,6 +37,8 @@ static void on_receipt(struct mq_client *c, const struct mosquitto_message *msg,
 	mq_user_prop(props, "receipt", kind, sizeof(kind));
 	if(!strcmp(kind, "timeout")){
 		fl->timeouts++;
+	}else if(!strcmp(kind, "cancelled")){
+		fl->cancelled++;
 	}else{
 		if(fl->other++ == 0){
 			char reason[32] = "";
@@ -44,7 +46,7 @@ static void on_receipt(struct mq_client *c, const struct mosquitto_message *msg,
 			snprintf(fl->other_kind, sizeof(fl->other_kind), "%s/%s", kind, reason);
 		}
 	}
-	if(mq_read_corr_u64(props, &seq)) ledger_answer(&f->led, seq, t);
+	if(mq_read_corr_u64(props, &seq)) ledger_answer(&f->led, corr_decode(&f->corr, seq), t);
 	else f->led.unexpected++;
 }
 
@@ -65,8 +67,14 @@ int fill_open(struct fill *fl, const struct bench_opts *o, int nconn)
 		fl->nf++;
 		snprintf(f->rtopic, sizeof(f->rtopic), "ret/%s/r", id);
 		if(mq_subscribe(&f->c, f->rtopic, 0)) return -1;
+		corr_codec_init(&f->corr, CORR_SEQ, f->rtopic, 0);
 	}
 	return 0;
+}
+
+void fill_set_corr(struct fill *fl, enum corr_kind kind, uint64_t run_key)
+{
+	for(int i = 0; i < fl->nf; i++) corr_codec_init(&fl->f[i].corr, kind, fl->f[i].rtopic, run_key);
 }
 
 int fill_send(struct fill *fl, long count, uint64_t deadline_ns, unsigned timeout_ms)
@@ -92,9 +100,10 @@ int fill_send(struct fill *fl, long count, uint64_t deadline_ns, unsigned timeou
 			snprintf(tbuf, sizeof(tbuf), "%u", ms);
 			uint64_t seq = ledger_send(&f->led, t);
 			if(seq == UINT64_MAX) return -1;
+			uint64_t corr = corr_encode(&f->corr, seq);
 			mosquitto_property *props = NULL;
 			mosquitto_property_add_string(&props, MQTT_PROP_RESPONSE_TOPIC, f->rtopic);
-			mosquitto_property_add_binary(&props, MQTT_PROP_CORRELATION_DATA, &seq, sizeof(seq));
+			mosquitto_property_add_binary(&props, MQTT_PROP_CORRELATION_DATA, &corr, sizeof(corr));
 			mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, "receipt-timeout-ms", tbuf);
 			mosquitto_publish_v5(f->c.m, NULL, "req/fill", 8, "pending.", 0, false, props);
 			mosquitto_property_free_all(&props);

@@ -9,6 +9,7 @@
 #define RCPT_BENCH_FILL_H
 
 #include "bench.h"
+#include "corr.h"
 #include "ledger.h"
 #include "mq.h"
 
@@ -18,6 +19,7 @@ struct filler {
 	struct mq_client c;
 	char rtopic[96];
 	struct ledger led;
+	struct corr_codec corr;    /* how seq becomes Correlation Data (default: as is) */
 };
 
 struct fill {
@@ -29,6 +31,7 @@ struct fill {
 	uint64_t ignored;          /* requests the ignorer received */
 	uint64_t receipts;         /* receipts of any kind */
 	uint64_t timeouts;         /* receipt: timeout */
+	uint64_t cancelled;        /* receipt: cancelled */
 	uint64_t other;            /* any other receipt (rejected, no-responders...) */
 	char other_kind[64];       /* the first other kind seen, for the failure line */
 	uint64_t first_ns, last_ns;   /* first and last receipt */
@@ -36,6 +39,8 @@ struct fill {
 
 /* Connects the ignorer and nconn fillers. 0: ok. */
 int fill_open(struct fill *fl, const struct bench_opts *o, int nconn);
+/* Every filler's Correlation Data from now on: kind, with run_key for CORR_RANDOM. */
+void fill_set_corr(struct fill *fl, enum corr_kind kind, uint64_t run_key);
 /* Sends count requests whose deadlines all fall at deadline_ns (CLOCK_MONOTONIC)
  * when it is not 0, or that each carry timeout_ms. Returns 0 once every request
  * has reached the ignorer; -1 on failure or when the deadline came too close. */

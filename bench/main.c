@@ -2,6 +2,7 @@
  * rcpt-bench: the benchmark's one executable.
  *
  *   rcpt-bench rr|nats-rr|pass|scale|persist [options]   run one measurement, print one BENCH line
+ *   rcpt-bench hostile-collide|hostile-fanout|hostile-cancel [options]   the same, under abuse
  *   rcpt-bench report FILE...                             the table, from BENCH lines
  *   rcpt-bench freeport                                   a free 127.0.0.1 TCP port
  *   rcpt-bench waitport PORT [MS]                         wait until PORT accepts
@@ -45,6 +46,7 @@ void bench_opts_default(struct bench_opts *o)
 	o->deadline_s = 30;
 	o->probe_s = 5;
 	o->payload = 16;
+	o->corr = "random";
 }
 
 static int freeport(void)
@@ -80,10 +82,11 @@ static int waitport(int port, int ms)
 static void usage(void)
 {
 	fprintf(stderr,
-			"usage: rcpt-bench rr|nats-rr|pass|scale|persist [--port P] [--broker-pid PID] [--mode M]\n"
+			"usage: rcpt-bench rr|nats-rr|pass|scale|persist|hostile-collide|hostile-fanout|hostile-cancel\n"
+			"         [--port P] [--broker-pid PID] [--mode M]\n"
 			"         [--run N] [--qos Q] [--requesters N] [--responders N] [--inflight N]\n"
 			"         [--duration S] [--warmup S] [--count N] [--connections N] [--deadline S]\n"
-			"         [--probe S] [--payload BYTES]\n"
+			"         [--probe S] [--payload BYTES] [--corr random|crafted] [--user NAME]\n"
 			"       rcpt-bench report FILE...\n"
 			"       rcpt-bench freeport | waitport PORT [MS]\n");
 }
@@ -110,6 +113,7 @@ int main(int argc, char **argv)
 		{"warmup", required_argument, NULL, 'w'}, {"count", required_argument, NULL, 'n'},
 		{"connections", required_argument, NULL, 'c'}, {"deadline", required_argument, NULL, 'D'},
 		{"probe", required_argument, NULL, 'P'}, {"payload", required_argument, NULL, 'l'},
+		{"corr", required_argument, NULL, 'C'}, {"user", required_argument, NULL, 'u'},
 		{NULL, 0, NULL, 0}};
 	int opt;
 	optind = 2;
@@ -131,6 +135,8 @@ int main(int argc, char **argv)
 			case 'D': o.deadline_s = atof(optarg); break;
 			case 'P': o.probe_s = atof(optarg); break;
 			case 'l': o.payload = atoi(optarg); break;
+			case 'C': o.corr = optarg; break;
+			case 'u': o.user = optarg; break;
 			default: usage(); return 2;
 		}
 	}
@@ -149,6 +155,9 @@ int main(int argc, char **argv)
 	if(!strcmp(cmd, "pass")) return passthrough_main(&o);
 	if(!strcmp(cmd, "scale")) return scale_main(&o);
 	if(!strcmp(cmd, "persist")) return persist_main(&o);
+	if(!strcmp(cmd, "hostile-collide")) return hostile_collide_main(&o);
+	if(!strcmp(cmd, "hostile-fanout")) return hostile_fanout_main(&o);
+	if(!strcmp(cmd, "hostile-cancel")) return hostile_cancel_main(&o);
 	usage();
 	return 2;
 }

@@ -62,6 +62,12 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 
 int mq_open(struct mq_client *c, const char *id, const char *host, int port, mq_msg_fn on_msg, void *ctx)
 {
+	return mq_open_as(c, id, NULL, host, port, on_msg, ctx);
+}
+
+int mq_open_as(struct mq_client *c, const char *id, const char *username, const char *host, int port,
+		mq_msg_fn on_msg, void *ctx)
+{
 	memset(c, 0, sizeof(*c));
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	c->on_msg = on_msg;
@@ -71,6 +77,7 @@ int mq_open(struct mq_client *c, const char *id, const char *host, int port, mq_
 	mosquitto_int_option(c->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
 	/* Without it each small answer waits for a delayed ACK (~40-88 ms). */
 	mosquitto_int_option(c->m, MOSQ_OPT_TCP_NODELAY, 1);
+	if(username && mosquitto_username_pw_set(c->m, username, NULL)) return -1;
 	mosquitto_connect_v5_callback_set(c->m, on_connect);
 	mosquitto_disconnect_v5_callback_set(c->m, on_disconnect);
 	mosquitto_subscribe_v5_callback_set(c->m, on_subscribe);

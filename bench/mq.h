@@ -32,6 +32,9 @@ struct mq_client {
 void mq_init(void);
 /* Connects (MQTT 5, TCP_NODELAY, clean start) and waits for the CONNACK. 0: ok. */
 int mq_open(struct mq_client *c, const char *id, const char *host, int port, mq_msg_fn on_msg, void *ctx);
+/* The same, connecting with a username (no password). */
+int mq_open_as(struct mq_client *c, const char *id, const char *username, const char *host, int port,
+		mq_msg_fn on_msg, void *ctx);
 /* Subscribes and waits for the SUBACK. 0: ok. */
 int mq_subscribe(struct mq_client *c, const char *filter, int qos);
 /* One pass: waits up to timeout_ms for any socket, then reads and writes all

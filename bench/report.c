@@ -160,6 +160,25 @@ static void print_rr(void)
 	}
 }
 
+/* The hostile scenario's targets: attacked over ordinary, in the same run. */
+static void print_hostile_targets(void)
+{
+	double v[MAX_RUNS];
+	struct sel crafted = {"hostile-collide", "crafted", -1, 0, 0, 0}, random = crafted;
+	random.mode = "random";
+	size_t n = ratios(&crafted, &random, "accept_rate", v);
+	target("hostile: accepts/s crafted/random", "colliding", v, n, "%.3f", true, 0.9);
+	struct sel fp = {"hostile-fanout", "plugin", -1, 0, 0, 0}, fn = fp;
+	fn.mode = "plain";
+	n = ratios(&fp, &fn, "cpu_ms", v);
+	target("hostile: fan-out CPU plugin/plain", "req+disconnect", v, n, "%.3f", false, 1.2);
+	struct sel hc = {"hostile-cancel", NULL, -1, 0, 0, 0};
+	n = collect(&hc, "net_bytes_per_pending", v);
+	target("hostile: bytes/pending beyond key", "before cancel", v, n, "%.0f", false, 200);
+	n = collect(&hc, "stall_ms", v);
+	target("hostile: cancel, worst probe ms", "all at once", v, n, "%.2f", false, 10);
+}
+
 static void print_targets(void)
 {
 	double v[MAX_RUNS];
@@ -205,6 +224,7 @@ static void print_targets(void)
 	struct sel ps = {"persist", "state", -1, 0, 0, 0};
 	n = collect(&ps, "probe_max_ms", v);
 	target("persistence: worst probe ms", "state file", v, n, "%.2f", false, 20);
+	print_hostile_targets();
 }
 
 static void print_nats(void)
@@ -290,6 +310,57 @@ static void print_details(void)
 	}
 }
 
+static void print_hostile(void)
+{
+	double v[MAX_RUNS];
+	char b1[80], b2[80], b3[80];
+	struct sel any = {"hostile-collide", NULL, -1, 0, 0, 0};
+	if(collect(&any, "count", v)){
+		printf("\nHostile: hash flooding (%.0f pending requests, 4 client ids; crafted: one value under the "
+				"original hash)\n", v[0]);
+		static const char *kinds[] = {"random", "crafted"};
+		for(int k = 0; k < 2; k++){
+			struct sel s = {"hostile-collide", kinds[k], -1, 0, 0, 0};
+			size_t n = collect(&s, "accept_rate", v);
+			spread(b1, sizeof(b1), v, n, "%.0f");
+			n = collect(&s, "fill_s", v);
+			spread(b2, sizeof(b2), v, n, "%.2f");
+			n = collect(&s, "drop_cpu_ms", v);
+			spread(b3, sizeof(b3), v, n, "%.1f");
+			printf("  %-8s accepted/s %-24s in s %-20s broker CPU ms to drop them all %s\n", kinds[k], b1, b2, b3);
+		}
+	}
+	struct sel fany = {"hostile-fanout", NULL, -1, 0, 0, 0};
+	if(collect(&fany, "subscribers", v)){
+		printf("\nHostile: fan-out (one request to %.0f subscribers, then their disconnects; broker CPU ms)\n", v[0]);
+		static const char *modes[] = {"plain", "plugin"};
+		for(int m = 0; m < 2; m++){
+			struct sel s = {"hostile-fanout", modes[m], -1, 0, 0, 0};
+			size_t n = collect(&s, "cpu_request_ms", v);
+			spread(b1, sizeof(b1), v, n, "%.1f");
+			n = collect(&s, "cpu_disconnect_ms", v);
+			spread(b2, sizeof(b2), v, n, "%.1f");
+			n = collect(&s, "cpu_ms", v);
+			spread(b3, sizeof(b3), v, n, "%.1f");
+			printf("  %-7s request %-22s disconnects %-22s total %s\n", modes[m], b1, b2, b3);
+		}
+	}
+	struct sel hc = {"hostile-cancel", NULL, -1, 0, 0, 0};
+	if(collect(&hc, "count", v)){
+		printf("\nHostile: mass cancel (%.0f pending requests, one cancelPending of their area)\n", v[0]);
+		size_t n = collect(&hc, "bytes_per_pending", v);
+		spread(b1, sizeof(b1), v, n, "%.0f");
+		n = collect(&hc, "net_bytes_per_pending", v);
+		spread(b2, sizeof(b2), v, n, "%.0f");
+		printf("  RSS bytes per pending %s (net of topic+correlation %s)\n", b1, b2);
+		n = collect(&hc, "stall_ms", v);
+		spread(b1, sizeof(b1), v, n, "%.2f");
+		n = collect(&hc, "drain_ms", v);
+		spread(b2, sizeof(b2), v, n, "%.0f");
+		printf("  worst probe round trip ms %s; last cancelled receipt %s ms after the command\n", b1, b2);
+	}
+}
+
 static int load(FILE *f)
 {
 	char *line = NULL;
@@ -333,6 +404,7 @@ int report_main(int argc, char **argv)
 	print_targets();
 	print_nats();
 	print_details();
+	print_hostile();
 	printf("\n%d targets PASS, %d MISS; checks held in %zu of %zu measurements "
 			"(exactly one answer per request, every message arrived)\n", passes, misses, held, checked);
 	for(size_t i = 0; i < nrecs; i++) cJSON_Delete(recs[i]);

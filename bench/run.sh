@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The mosquitto-receipts benchmark, in one command.
 #
-#   bench/run.sh [--quick] [--runs N] [--duration S] [--scenarios rr,pass,scale,persist]
-#                [--scale-count N] [--deadline S] [--persist-count N] [--build DIR] [--mosquitto PATH]
-#                [--no-nats] [--keep]
+#   bench/run.sh [--quick] [--runs N] [--duration S] [--scenarios rr,pass,scale,persist,hostile]
+#                [--scale-count N] [--deadline S] [--persist-count N] [--collide-count N]
+#                [--fanout-count N] [--cancel-count N] [--plugin-opt "NAME VALUE"]...
+#                [--build DIR] [--mosquitto PATH] [--no-nats] [--keep]
 #
 # Starts its own brokers on free 127.0.0.1 ports (mosquitto with the plugin,
 # mosquitto without it, nats-server), runs the matrix, stops them by PID, and
@@ -11,14 +12,20 @@
 # target is a ratio of plugin to no plugin measured in the same run; figures
 # are the median and [min..max] over --runs runs.
 #
-#   --quick          a ~2 s smoke run of the round trips only, one run (CI): exits 0
-#                    when it ran and every request got exactly one answer, whatever the ratios
+#   --quick          a short smoke run (CI): the round trips for ~2 s and the hostile
+#                    scenario at small counts, one run; exits 0 when it ran and every
+#                    request got exactly one answer, whatever the ratios
 #   --runs N         runs per measurement (default 3)
 #   --duration S     measured seconds per round-trip cell (default 3)
-#   --scenarios L    comma-separated subset of rr,pass,scale,persist (default all)
+#   --scenarios L    comma-separated subset of rr,pass,scale,persist,hostile (default all)
 #   --scale-count N  pending requests in the scale scenario (default 1000000)
 #   --deadline S     scale: seconds from the start of the fill to the common deadline (default 25)
 #   --persist-count N  pending requests in the persistence scenario (default 100000)
+#   --collide-count N  hostile: pending requests per correlation kind (default 40000)
+#   --fanout-count N   hostile: subscribers of the fan-out request (default 5000)
+#   --cancel-count N   hostile: pending requests cancelled at once (default 1000000)
+#   --plugin-opt "NAME VALUE"  one more plugin_opt_NAME VALUE line for every broker with
+#                    the plugin (repeatable), e.g. to lift a quota the scenarios would hit
 #   --build DIR      meson build directory holding bench/rcpt-bench and the plugin
 #                    (default: build-bench, built when missing)
 #   --mosquitto PATH the broker binary for both mosquitto brokers, with and without the plugin
@@ -30,8 +37,9 @@
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-runs=3 duration=3 warmup=0.5 quick=0 scenarios="rr,pass,scale,persist" build="" nats=1 keep=0
+runs=3 duration=3 warmup=0.5 quick=0 scenarios="rr,pass,scale,persist,hostile" build="" nats=1 keep=0
 scale_count=1000000 deadline=25 persist_count=100000 pass_count=200000 probe_s=5 MOSQUITTO=""
+collide_count=40000 fanout_count=5000 cancel_count=1000000 extra_opts=()
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -42,17 +50,22 @@ while [ $# -gt 0 ]; do
 		--scale-count) scale_count=$2; shift ;;
 		--deadline) deadline=$2; shift ;;
 		--persist-count) persist_count=$2; shift ;;
+		--collide-count) collide_count=$2; shift ;;
+		--fanout-count) fanout_count=$2; shift ;;
+		--cancel-count) cancel_count=$2; shift ;;
+		--plugin-opt) extra_opts+=("plugin_opt_$2"); shift ;;
 		--build) build=$2; shift ;;
 		--mosquitto) MOSQUITTO=$2; shift ;;
 		--no-nats) nats=0 ;;
 		--keep) keep=1 ;;
-		-h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		-h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		*) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
 if [ "$quick" = 1 ]; then
-	scenarios=rr runs=1 duration=0.1 warmup=0.05
+	scenarios=rr,hostile runs=1 duration=0.1 warmup=0.05
+	collide_count=4000 fanout_count=500 cancel_count=20000
 fi
 has() { case ",$scenarios," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
@@ -181,7 +194,7 @@ echo "# mosquitto-receipts benchmark: $(date -u +%FT%TZ), $(nproc) CPUs, $("$MOS
 echo "# runs $runs, ${duration}s per round-trip cell, scenarios $scenarios," \
 	"pinning: ${PIN_BROKER[*]:-none} (brokers) ${PIN_CLIENT[*]:-none} (clients)"
 
-PLUGIN_LINES=("plugin $PLUGIN")
+PLUGIN_LINES=("plugin $PLUGIN" "${extra_opts[@]}")
 
 # --- scenarios 1 and 2: one broker of each kind for all their runs -------------
 if has rr || has pass; then
@@ -253,6 +266,48 @@ if has persist; then
 				failed=1
 			fi
 		done
+	done
+fi
+
+# --- scenario 5: hostile clients, a fresh broker per measurement -------------
+if has hostile; then
+	# The fan-out's subscribers each hold a descriptor in the broker and in the
+	# client; both inherit this shell's limit.
+	need_fds=$((fanout_count + 1024))
+	if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need_fds" ]; then
+		ulimit -n "$need_fds" 2>/dev/null \
+			|| { echo "run.sh: hostile needs $need_fds open files (ulimit -n is $(ulimit -n))" >&2; exit 2; }
+	fi
+	# Quotas out of the way: these measure the table, not the limits.
+	QUOTA_LINES=("plugin_opt_max_pending 2000000" "plugin_opt_max_pending_per_client 2000000")
+	for run in $(seq "$runs"); do
+		if [ $((run % 2)) = 1 ]; then order="plain plugin" corrs="random crafted"
+		else order="plugin plain" corrs="crafted random"; fi
+		# 1. Hash flooding: correlations crafted to collide against random ones.
+		for corr in $corrs; do
+			start_mosquitto "collide-$corr$run" "${PLUGIN_LINES[@]}" "${QUOTA_LINES[@]}"
+			measure hostile-collide --mode plugin --corr "$corr" --port "$PORT" --broker-pid "$PID" --run "$run" \
+				--count "$collide_count" --connections 4
+			stop_broker "$PID"
+		done
+		# 2. Fan-out: one request to many subscribers and their disconnects, with and without the plugin.
+		for mode in $order; do
+			if [ "$mode" = plugin ]; then start_mosquitto "fanout-$mode$run" "${PLUGIN_LINES[@]}"
+			else start_mosquitto "fanout-$mode$run"; fi
+			measure hostile-fanout --mode "$mode" --port "$PORT" --broker-pid "$PID" --run "$run" \
+				--count "$fanout_count"
+			stop_broker "$PID"
+		done
+		# 3 and 4. Memory per pending request, then all of them cancelled by one
+		# control command. The control user is whoever connects with its name:
+		# fine on a loopback broker of the benchmark's own, never elsewhere.
+		# max_queued_messages 0: a cancellation's receipts are never dropped
+		# for a full queue, so every one can be counted.
+		start_mosquitto "cancel$run" "${PLUGIN_LINES[@]}" "${QUOTA_LINES[@]}" \
+			"plugin_opt_control_users bench-control" "max_queued_messages 0"
+		measure hostile-cancel --mode plugin --user bench-control --port "$PORT" --broker-pid "$PID" --run "$run" \
+			--count "$cancel_count" --connections 4
+		stop_broker "$PID"
 	done
 fi
 

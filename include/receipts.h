@@ -40,7 +40,6 @@
 #define RECEIPTS_REJECT_BAD_RETURN_AREA     "bad-return-area"
 #define RECEIPTS_REJECT_FOREIGN_RETURN_AREA "foreign-return-area"
 #define RECEIPTS_REJECT_BAD_CLIENT_ID       "bad-client-id"
-#define RECEIPTS_REJECT_DUPLICATE           "duplicate"
 #define RECEIPTS_REJECT_OVER_QUOTA          "over-quota"
 #define RECEIPTS_REJECT_BAD_TIMEOUT         "bad-timeout"
 #define RECEIPTS_REJECT_CORRELATION_TOO_LONG "correlation-too-long"
@@ -48,6 +47,8 @@
 #define RECEIPTS_REJECT_RETAINED            "retained-request"
 #define RECEIPTS_REJECT_NO_MEMORY           "no-memory"
 #define RECEIPTS_REJECT_TOPIC_TOO_SHORT     "topic-too-short"
+#define RECEIPTS_REJECT_NOT_AUTHORIZED      "not-authorized"
+#define RECEIPTS_REJECT_RETURN_NOT_WRITABLE "return-topic-not-writable"
 #define RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG "return-topic-too-long"
 
 /* Why a receipt into a private return area is refused (log lines only: the
@@ -55,6 +56,14 @@
 #define RECEIPTS_UNMATCHED_NO_CORRELATION   "no-correlation"
 #define RECEIPTS_UNMATCHED_NOT_PENDING      "not-pending"
 #define RECEIPTS_UNMATCHED_NOT_DELIVERED    "not-delivered-to-sender"
+
+/* Why a publish under the request prefix without a Response Topic is
+ * refused (log lines only: the client gets reason code 0x87). */
+#define RECEIPTS_REFUSED_BROKER_PROPERTY    "broker-property"
+#define RECEIPTS_REFUSED_RETAINED           "retained"
+
+/* Why a will is refused (log line only). */
+#define RECEIPTS_REFUSED_WILL               "no will may be published under the receipts prefixes"
 
 /* Plugin options, as `plugin_opt_<name>` in mosquitto.conf. */
 #define RECEIPTS_OPT_REQUEST_PREFIX          "request_prefix"
@@ -73,9 +82,12 @@
 #define RECEIPTS_OPT_SYS_INTERVAL_S          "sys_interval_s"
 #define RECEIPTS_OPT_STATE_FILE              "state_file"
 #define RECEIPTS_OPT_SAVE_INTERVAL_S         "save_interval_s"
+#define RECEIPTS_OPT_OPEN_RETURN_TOPICS      "open_return_topics"
 #define RECEIPTS_OPT_JOURNAL_SYNC            "journal_sync"
 
 /* The control API (JSON, in the shape of the dynamic-security plugin's). */
+/* Every control topic lies below this. */
+#define RECEIPTS_CONTROL_NAMESPACE "$CONTROL/receipts"
 #define RECEIPTS_CONTROL_TOPIC          "$CONTROL/receipts/v1"
 #define RECEIPTS_CONTROL_RESPONSE_TOPIC "$CONTROL/receipts/v1/response"
 #define RECEIPTS_CONTROL_MAX_PAYLOAD    (1024 * 1024)

@@ -4,6 +4,9 @@
  * events into plain values for the core, and applies the core's decisions
  * to the broker's messages.
  */
+#define _GNU_SOURCE   /* dladdr, RTLD_DEFAULT */
+#include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +16,25 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
+#include "brokerconf.h"
 #include "core.h"
 #include "props.h"
 #include "receipts.h"
 
+/* The broker's whole access check (src/security.c), plugins, acl_file and
+ * v2-v4 auth plugins in order. Debian's binary exports it; a build limited
+ * to src/linker.syms does not. */
+typedef int (*broker_acl_check_fn)(struct mosquitto *context, const char *topic, uint32_t payloadlen,
+		void *payload, uint8_t qos, bool retain, int access);
+
 struct plugin {
 	mosquitto_plugin_id_t *id;
 	struct rcpt_core *core;
-	int fallback_rc;        /* what "not ours" means: allow, or let others decide */
+	int fallback_rc;        /* a topic not ours: allow, or let the others decide */
+	int dollar_rc;          /* a $ topic not ours: allow only where the broker alone would */
+	bool others;            /* other access control decides topics not ours */
+	broker_acl_check_fn broker_acl_check;   /* NULL: not exported */
+	bool asking;            /* inside broker_acl_check: our own check stands aside */
 };
 
 /* ---- the host the core calls ---- */
@@ -55,6 +69,21 @@ static int host_publish_plain(void *ctx, const char *to_client, const char *topi
 		? RCPT_OK : RCPT_ERR_NOMEM;
 }
 
+static enum rcpt_others host_ask_others(void *ctx, const void *client, const char *topic,
+		enum rcpt_others_access access)
+{
+	struct plugin *plg = ctx;
+	if(!plg->others) return RCPT_OTHERS_NONE;
+	if(plg->broker_acl_check == NULL || plg->asking) return RCPT_OTHERS_UNKNOWN;
+	/* Our callback defers while this runs, so the answer is the other
+	 * sources' alone; everything deferring is a denial, as for any client. */
+	plg->asking = true;
+	int rc = plg->broker_acl_check((struct mosquitto *)client, topic, 0, NULL, 0, false,
+			access == RCPT_OTHERS_READ ? MOSQ_ACL_READ : MOSQ_ACL_WRITE);
+	plg->asking = false;
+	return rc == MOSQ_ERR_SUCCESS ? RCPT_OTHERS_ALLOW : RCPT_OTHERS_DENY;
+}
+
 static const struct rcpt_host broker_host = {
 	.ctx = NULL,
 	.now_ms = host_now_ms,
@@ -68,16 +97,17 @@ static const struct rcpt_host broker_host = {
 		[RCPT_LOG_WARNING] = MOSQ_LOG_WARNING,
 		[RCPT_LOG_ERR] = MOSQ_LOG_ERR,
 	},
+	.ask_others = host_ask_others,
 };
 
 /* ---- events ---- */
 
-static int access_rc(const struct plugin *plg, enum rcpt_access a)
+static int access_rc(const struct plugin *plg, enum rcpt_access a, const char *topic)
 {
 	switch(a){
 		case RCPT_ACCESS_ALLOW: return MOSQ_ERR_SUCCESS;
 		case RCPT_ACCESS_DENY: return MOSQ_ERR_ACL_DENIED;
-		default: return plg->fallback_rc;
+		default: return topic[0] == '$' ? plg->dollar_rc : plg->fallback_rc;
 	}
 }
 
@@ -86,24 +116,26 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	(void)event;
 	struct plugin *plg = userdata;
 	struct mosquitto_evt_acl_check *ev = event_data;
+	if(plg->asking || ev->topic == NULL) return MOSQ_ERR_PLUGIN_DEFER;
 	struct rcpt_client_ref who = {
 		.id = mosquitto_client_id(ev->client),
 		.username = mosquitto_client_username(ev->client),
 		.clean = mosquitto_client_clean_session(ev->client),
+		.handle = ev->client,
 	};
-	if(who.id == NULL || ev->topic == NULL) return plg->fallback_rc;
+	if(who.id == NULL) return access_rc(plg, RCPT_ACCESS_FALLBACK, ev->topic);
 
 	switch(ev->access){
 		case MOSQ_ACL_READ:
 			/* The topic pointer is the stored message's: it names the
 			 * message across the READ checks of one delivery. */
-			return access_rc(plg, rcpt_core__on_read(plg->core, ev->topic, ev->topic, &who));
+			return access_rc(plg, rcpt_core__on_read(plg->core, ev->topic, ev->topic, ev->retain, &who), ev->topic);
 		case MOSQ_ACL_WRITE:
-			return access_rc(plg, rcpt_core__on_write(plg->core, ev->topic, &who));
+			return access_rc(plg, rcpt_core__on_write(plg->core, ev->topic, &who), ev->topic);
 		case MOSQ_ACL_SUBSCRIBE:
-			return access_rc(plg, rcpt_core__on_subscribe(plg->core, ev->topic, &who));
+			return access_rc(plg, rcpt_core__on_subscribe(plg->core, ev->topic, &who), ev->topic);
 		default:
-			return plg->fallback_rc;
+			return access_rc(plg, RCPT_ACCESS_FALLBACK, ev->topic);
 	}
 }
 
@@ -131,7 +163,7 @@ refuse:
 
 static int apply_receipt(struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
 {
-	if(rcpt_props__apply_receipt(&ev->properties, d->strip_correlation)){
+	if(rcpt_props__apply_receipt(&ev->properties, d->restore_correlation)){
 		/* The request is already answered; forward the receipt as sent
 		 * rather than lose it. */
 		mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: out of memory marking a receipt from '%s'",
@@ -160,6 +192,7 @@ static int on_message(int event, void *event_data, void *userdata)
 			.id = mosquitto_client_id(ev->client),
 			.username = mosquitto_client_username(ev->client),
 			.clean = mosquitto_client_clean_session(ev->client),
+			.handle = ev->client,
 		},
 		.topic = ev->topic,
 		.qos = ev->qos,
@@ -236,6 +269,61 @@ static bool cfg_has_control_users(const struct rcpt_core *core)
 	return rcpt_core__config(core)->control_users != NULL;
 }
 
+/* ---- who else decides access ---- */
+
+/* Works out, from the broker's configuration, whether other access control
+ * decides topics this plugin does not govern, and sets the answers for
+ * those topics. Explains the outcome in the start-up log: line receives the
+ * decision, warnings go out at once. */
+static void resolve_fallback(struct plugin *plg, enum rcpt_acl_fallback configured, char *line, size_t size)
+{
+	struct rcpt_brokerconf bc;
+	char conf[PATH_MAX];
+	Dl_info self;
+	const char *our_path = dladdr((void *)resolve_fallback, &self) && self.dli_fname ? self.dli_fname : NULL;
+	/* Each listener with per_listener_settings initialises the plugin anew,
+	 * in a known order: the count tells which one this is. */
+	static unsigned instances;
+	if(rcpt_brokerconf__cmdline_config(conf, sizeof(conf))){
+		rcpt_brokerconf__scan(conf, our_path, instances++, &bc);
+	}else{
+		memset(&bc, 0, sizeof(bc));
+		snprintf(bc.detail, sizeof(bc.detail), "the broker was started without -c FILE");
+	}
+	bool sole = bc.known && !bc.other_access;
+	bool allow = configured == RCPT_FALLBACK_ALLOW || (configured == RCPT_FALLBACK_AUTO && sole);
+
+	plg->others = !allow;
+	plg->fallback_rc = allow ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
+	/* With no ACL source at all the broker allows $ topics (bar its own
+	 * $SYS and $share rules, checked before any plugin); with one it is for
+	 * that source to say. Never "allow" one we do not own otherwise. */
+	plg->dollar_rc = allow && sole ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
+	plg->broker_acl_check = (broker_acl_check_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "mosquitto_acl_check");
+
+	snprintf(line, size, "topics not ours: %s (%s%s)", allow ? "allowed" : "left to the other access control",
+			configured == RCPT_FALLBACK_AUTO ? "acl_fallback auto: " : "acl_fallback set: ", bc.detail);
+	if(configured == RCPT_FALLBACK_AUTO && !bc.known){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: cannot tell whether other access control is "
+				"configured (%s), so topics not ours are left to it; if this plugin is the broker's only "
+				"access control set plugin_opt_acl_fallback allow, else defer", bc.detail);
+	}
+	if(configured == RCPT_FALLBACK_ALLOW && bc.other_access){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: plugin_opt_acl_fallback allow, but %s: this "
+				"plugin's \"allow\" overrides it for every topic not ours; use auto or defer", bc.detail);
+	}
+	if(bc.plugin_before_us){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: plugin %s is loaded before this one: the first "
+				"plugin that does not defer decides, so it may decide on return areas and the control API "
+				"first; load this plugin first", bc.first_other_plugin);
+	}
+	if(plg->others && plg->broker_acl_check == NULL){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: this broker does not export mosquitto_acl_check: "
+				"requests re-routed by subject-area and open return topics are refused, and a request "
+				"counts as delivered to every subscriber the broker queues it for");
+	}
+}
+
 /* ---- entry points ---- */
 
 /* Everything else in the plugin is hidden: only these three are the broker's. */
@@ -283,10 +371,13 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 	rc = MOSQ_ERR_NOMEM;
 	if(plg == NULL) goto error;
 	plg->id = identifier;
-	plg->fallback_rc = cfg.acl_fallback == RCPT_FALLBACK_ALLOW ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
+	char access_line[2 * RCPT_BROKERCONF_TEXT];
+	resolve_fallback(plg, cfg.acl_fallback, access_line, sizeof(access_line));
+	struct rcpt_host host = broker_host;
+	host.ctx = plg;
 	/* The core takes cfg's strings and zeroes cfg, so the clean-up below
 	 * frees them exactly once whether or not it got this far. */
-	plg->core = rcpt_core__new(&broker_host, &cfg);
+	plg->core = rcpt_core__new(&host, &cfg);
 	if(plg->core == NULL) goto error;
 	for(; registered < CALLBACK_COUNT; registered++){
 		rc = mosquitto_callback_register(identifier, callbacks[registered].event, callbacks[registered].cb,
@@ -299,7 +390,7 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 	}
 	char line[1024];
 	rcpt_config__describe(rcpt_core__config(plg->core), line, sizeof(line));
-	mosquitto_log_printf(MOSQ_LOG_NOTICE, "receipts: started: %s", line);
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "receipts: started: %s; %s", line, access_line);
 	if(cfg_has_control_users(plg->core)){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: the control API trusts usernames: make sure "
 				"clients authenticate (password_file, dynamic-security or an auth plugin), or anyone can "

@@ -155,6 +155,9 @@ void rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg)
 					take_first(&msg->return_area, &msg->return_area_count, value);
 				}else if(!strcmp(name, RECEIPTS_PROP_TIMEOUT_MS)){
 					take_first(&msg->timeout, &msg->timeout_count, value);
+				}else if(!strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC)
+						|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON)){
+					take_first(&msg->broker_property, &msg->broker_property_count, name);
 				}
 				break;
 			}
@@ -170,19 +173,15 @@ void rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg)
 struct edit_rules {
 	bool drop_response_topic;
 	bool drop_correlation;
-	bool (*reserved)(const char *name);   /* user properties only the broker sets */
 };
 
-static bool request_reserved(const char *name)
+/* Every user property the plugin reads or vouches for: a client's own copy
+ * never reaches a responder or a requester. */
+static bool reserved(const char *name)
 {
 	return !strcmp(name, RECEIPTS_PROP_SUBJECT_AREA) || !strcmp(name, RECEIPTS_PROP_RETURN_AREA)
 		|| !strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC)
 		|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON);
-}
-
-static bool receipt_reserved(const char *name)
-{
-	return !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON);
 }
 
 static bool goes(const mosquitto_property *p, const struct edit_rules *rules)
@@ -191,7 +190,7 @@ static bool goes(const mosquitto_property *p, const struct edit_rules *rules)
 	switch(m->identifier){
 		case MQTT_PROP_RESPONSE_TOPIC: return rules->drop_response_topic;
 		case MQTT_PROP_CORRELATION_DATA: return rules->drop_correlation;
-		case MQTT_PROP_USER_PROPERTY: return rules->reserved(or_empty(m->name.v));
+		case MQTT_PROP_USER_PROPERTY: return reserved(or_empty(m->name.v));
 		default: return false;
 	}
 }
@@ -277,23 +276,30 @@ int rcpt_props__apply_request(mosquitto_property **list, const struct rcpt_decis
 	if(rc) return rc;
 	struct edit_rules rules = {
 		.drop_response_topic = d->set_response_topic != NULL,
-		.drop_correlation = d->add_correlation.len > 0,
-		.reserved = request_reserved,
+		.drop_correlation = true,
 	};
 	edit(list, &rules, additions);
 	return MOSQ_ERR_SUCCESS;
 }
 
-int rcpt_props__apply_receipt(mosquitto_property **list, bool strip_correlation)
+int rcpt_props__apply_receipt(mosquitto_property **list, struct rcpt_bytes correlation)
 {
 	mosquitto_property *additions = NULL;
-	int rc = mosquitto_property_add_string_pair(&additions, MQTT_PROP_USER_PROPERTY,
-			RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK);
-	if(rc) return rc;
-	struct edit_rules rules = {
-		.drop_correlation = strip_correlation,
-		.reserved = receipt_reserved,
-	};
+	int rc = MOSQ_ERR_SUCCESS;
+	if(correlation.len > 0){
+		rc = mosquitto_property_add_binary(&additions, MQTT_PROP_CORRELATION_DATA,
+				correlation.ptr, (uint16_t)correlation.len);
+	}
+	if(!rc){
+		rc = mosquitto_property_add_string_pair(&additions, MQTT_PROP_USER_PROPERTY,
+				RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK);
+	}
+	if(rc){
+		mosquitto_property_free_all(&additions);
+		return rc;
+	}
+	/* The token goes; the requester's own correlation, if any, comes back. */
+	struct edit_rules rules = {.drop_correlation = true};
 	edit(list, &rules, additions);
 	return MOSQ_ERR_SUCCESS;
 }

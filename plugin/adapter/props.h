@@ -40,9 +40,11 @@ void rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg);
  * broker's properties. Returns MOSQ_ERR_SUCCESS, or an error with the list
  * unchanged. */
 int rcpt_props__apply_request(mosquitto_property **list, const struct rcpt_decision *d);
-/* A matched receipt: `receipt: ok` replaces the responder's; the
- * correlation is taken off when strip_correlation. Returns as above. */
-int rcpt_props__apply_receipt(mosquitto_property **list, bool strip_correlation);
+/* A matched receipt: `receipt: ok` replaces the responder's, the
+ * requester's own correlation (none when len is 0) replaces the token, and
+ * every other user property only the broker sets is taken out. Returns as
+ * above. */
+int rcpt_props__apply_receipt(mosquitto_property **list, struct rcpt_bytes correlation);
 /* The list of a broker-made receipt. */
 int rcpt_props__receipt(const struct rcpt_receipt_out *r, mosquitto_property **out);
 

@@ -57,8 +57,11 @@ enum rcpt_access rcpt_access__subscribe(const struct rcpt_config *cfg, const str
 		if(group_end == NULL) return RCPT_ACCESS_FALLBACK;
 		filter = group_end + 1;
 	}
-	if(rcpt_names__filter_matches(filter, RECEIPTS_CONTROL_TOPIC)
-			|| rcpt_names__filter_matches(filter, RECEIPTS_CONTROL_RESPONSE_TOPIC)){
+	/* A filter that names the control API is for control users. One whose
+	 * wildcards merely cover it ($CONTROL/#) is for the other access
+	 * control to judge: the broker never delivers $CONTROL publishes to
+	 * subscribers, and control replies go to their sender alone. */
+	if(rcpt_names__below(filter, RECEIPTS_CONTROL_NAMESPACE, strlen(RECEIPTS_CONTROL_NAMESPACE))){
 		enum rcpt_access a = control_access(cfg, subscriber);
 		if(a == RCPT_ACCESS_DENY){
 			rcpt_host__logf(host, RCPT_LOG_NOTICE, "refused subscription of '%s' to '%s': not a control user",

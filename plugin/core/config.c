@@ -31,7 +31,8 @@ int rcpt_config__init(struct rcpt_config *cfg)
 	cfg->max_pending_anonymous = 0;
 	cfg->max_return_topic_len = 256;
 	cfg->max_pending_bytes = 256u * 1024 * 1024;
-	cfg->acl_fallback = RCPT_FALLBACK_ALLOW;
+	cfg->acl_fallback = RCPT_FALLBACK_AUTO;
+	cfg->open_return_topics = RCPT_OPEN_RETURN_OFF;
 	cfg->sys_interval_s = 10;
 	cfg->save_interval_s = 5;
 	return RCPT_OK;
@@ -125,6 +126,20 @@ static int set_users(struct rcpt_config *cfg, const char *value)
 	return RCPT_OK;
 }
 
+const char *rcpt_config__fallback_name(enum rcpt_acl_fallback f)
+{
+	switch(f){
+		case RCPT_FALLBACK_ALLOW: return "allow";
+		case RCPT_FALLBACK_DEFER: return "defer";
+		default: return "auto";
+	}
+}
+
+const char *rcpt_config__open_return_name(enum rcpt_open_return o)
+{
+	return o == RCPT_OPEN_RETURN_TRACKED ? "tracked" : "off";
+}
+
 bool rcpt_config__is_control_user(const struct rcpt_config *cfg, const char *username)
 {
 	if(cfg->control_users == NULL || username == NULL) return false;
@@ -215,12 +230,25 @@ int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value
 		return RCPT_OK;
 	}
 	if(!strcmp(key, RECEIPTS_OPT_ACL_FALLBACK)){
-		if(!strcmp(value, "allow")){
+		if(!strcmp(value, "auto")){
+			cfg->acl_fallback = RCPT_FALLBACK_AUTO;
+		}else if(!strcmp(value, "allow")){
 			cfg->acl_fallback = RCPT_FALLBACK_ALLOW;
 		}else if(!strcmp(value, "defer")){
 			cfg->acl_fallback = RCPT_FALLBACK_DEFER;
 		}else{
-			snprintf(err, err_size, "plugin_opt_%s '%s': must be 'allow' or 'defer'", key, value);
+			snprintf(err, err_size, "plugin_opt_%s '%s': must be 'auto', 'allow' or 'defer'", key, value);
+			return RCPT_ERR_INVAL;
+		}
+		return RCPT_OK;
+	}
+	if(!strcmp(key, RECEIPTS_OPT_OPEN_RETURN_TOPICS)){
+		if(!strcmp(value, "off")){
+			cfg->open_return_topics = RCPT_OPEN_RETURN_OFF;
+		}else if(!strcmp(value, "tracked")){
+			cfg->open_return_topics = RCPT_OPEN_RETURN_TRACKED;
+		}else{
+			snprintf(err, err_size, "plugin_opt_%s '%s': must be 'off' or 'tracked'", key, value);
 			return RCPT_ERR_INVAL;
 		}
 		return RCPT_OK;
@@ -278,13 +306,14 @@ void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size
 	int n = snprintf(buf, size, "request_prefix=%s return_prefix=%s default_timeout_ms=%u "
 			"max_timeout_ms=%u max_pending=%u max_pending_per_client=%u "
 			"max_pending_per_user=%u max_pending_anonymous=%u max_pending_bytes=%llu "
-			"max_correlation_len=%u max_return_topic_len=%u acl_fallback=%s sys_interval_s=%u state_file=%s "
-			"save_interval_s=%u journal_sync=%s control_users=",
+			"max_correlation_len=%u max_return_topic_len=%u acl_fallback=%s open_return_topics=%s sys_interval_s=%u "
+			"state_file=%s save_interval_s=%u journal_sync=%s control_users=",
 			cfg->request_prefix, cfg->return_prefix, cfg->default_timeout_ms,
 			cfg->max_timeout_ms, cfg->max_pending, cfg->max_pending_per_client,
 			cfg->max_pending_per_user, cfg->max_pending_anonymous, (unsigned long long)cfg->max_pending_bytes,
 			cfg->max_correlation_len, cfg->max_return_topic_len,
-			cfg->acl_fallback == RCPT_FALLBACK_ALLOW ? "allow" : "defer",
+			rcpt_config__fallback_name(cfg->acl_fallback),
+			rcpt_config__open_return_name(cfg->open_return_topics),
 			cfg->sys_interval_s, cfg->state_file ? cfg->state_file : "(none)", cfg->save_interval_s,
 			cfg->journal_sync ? "true" : "false");
 	for(char **u = cfg->control_users; u && *u && n >= 0 && (size_t)n < size; u++){

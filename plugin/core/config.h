@@ -7,9 +7,18 @@
 
 #include "types.h"
 
+/* What the plugin answers for a topic it does not govern. auto: the adapter
+ * works out at start whether other access control is configured. */
 enum rcpt_acl_fallback {
+	RCPT_FALLBACK_AUTO,
 	RCPT_FALLBACK_ALLOW,
 	RCPT_FALLBACK_DEFER,
+};
+
+/* Requests whose Response Topic lies outside the return prefix. */
+enum rcpt_open_return {
+	RCPT_OPEN_RETURN_OFF,      /* plain MQTT 5: delivered untouched, untracked */
+	RCPT_OPEN_RETURN_TRACKED,  /* tracked, if the requester may write the topic */
 };
 
 struct rcpt_config {
@@ -27,6 +36,7 @@ struct rcpt_config {
 	uint32_t max_return_topic_len;
 	uint64_t max_pending_bytes;        /* memory of all pending state */
 	enum rcpt_acl_fallback acl_fallback;
+	enum rcpt_open_return open_return_topics;
 	char **control_users;      /* owned, NULL-terminated; NULL: control API off */
 	char *state_file;          /* owned; NULL: pending requests are not saved */
 	uint32_t save_interval_s;
@@ -46,6 +56,8 @@ int rcpt_config__validate(const struct rcpt_config *cfg, char *err, size_t err_s
 void rcpt_config__free(struct rcpt_config *cfg);
 /* One line stating the effective options, for the start-up log. */
 void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size);
+const char *rcpt_config__fallback_name(enum rcpt_acl_fallback f);
+const char *rcpt_config__open_return_name(enum rcpt_open_return o);
 bool rcpt_config__is_control_user(const struct rcpt_config *cfg, const char *username);
 
 #endif

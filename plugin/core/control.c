@@ -473,12 +473,21 @@ static bool cancel_one(struct rcpt_core *core, const char *requester, const char
 		snprintf(err, ERR_SIZE, "'correlation' must be hexadecimal, two digits a byte");
 		return false;
 	}
-	struct rcpt_pending *p = rcpt_pending__find(&core->pending, topic, strlen(topic), corr, corr_len);
-	free(corr);
-	if(p && !strcmp(p->requester->id, requester)){
-		rcpt_life__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, reason);
-		*selected = 1;
+	/* Requests are found by token; a requester's own correlation names
+	 * them only within its list (and may name more than one). */
+	struct rcpt_client *c = rcpt_clients__find(&core->clients, requester);
+	struct rcpt_pending *p = c ? rcpt_pending__oldest_of(c) : NULL;
+	size_t topic_len = strlen(topic);
+	while(p){
+		struct rcpt_pending *next = p->of_requester.next;
+		if(p->topic_len == topic_len && !memcmp(rcpt_pending__topic(p), topic, topic_len)
+				&& p->correlation_len == corr_len && !memcmp(rcpt_pending__correlation(p), corr, corr_len)){
+			rcpt_life__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, reason);
+			(*selected)++;
+		}
+		p = next;
 	}
+	free(corr);
 	return true;
 }
 
@@ -549,8 +558,9 @@ static bool cmd_get_config(struct rcpt_core *core, const cJSON *cmd, cJSON *data
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING_BYTES, (double)c->max_pending_bytes)
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_CORRELATION_LEN, c->max_correlation_len)
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN, c->max_return_topic_len)
-			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_ACL_FALLBACK,
-				c->acl_fallback == RCPT_FALLBACK_ALLOW ? "allow" : "defer")
+			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_ACL_FALLBACK, rcpt_config__fallback_name(c->acl_fallback))
+			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_OPEN_RETURN_TOPICS,
+				rcpt_config__open_return_name(c->open_return_topics))
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_SYS_INTERVAL_S, c->sys_interval_s)
 			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_STATE_FILE, c->state_file ? c->state_file : "")
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_SAVE_INTERVAL_S, c->save_interval_s)

@@ -6,7 +6,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "access.h"
 #include "control.h"
@@ -37,17 +36,16 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 	core->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	uint64_t now = rcpt_host__now(&core->host);
-	/* Broker-made correlations must not repeat those of an earlier run. */
-	uint64_t correlation_seed = ((uint64_t)time(NULL) << 24) ^ now;
 	if(rcpt_clients__init(&core->clients)
 			|| rcpt_areas__init(&core->areas)
 			|| rcpt_pending__init(&core->pending, &core->clients, &core->areas, &core->stats)
 			|| rcpt_tracking__init(&core->tracking)
-			|| rcpt_request__init(core, correlation_seed)){
+			|| rcpt_request__init(core)){
 		rcpt_core__free(core);
 		return NULL;
 	}
 	rcpt_sys__init(&core->sys, core->cfg.sys_interval_s);
+	rcpt_wills__init(&core->wills);
 	core->ticks.last_ms = now;
 	rcpt_persist__init(&core->persist, &core->host, &core->pending, core->cfg.state_file, core->cfg.save_interval_s);
 	rcpt_persist__set_journal_sync(&core->persist, core->cfg.journal_sync);
@@ -103,6 +101,8 @@ static void give_verdict(struct rcpt_core *core, struct rcpt_pending *p)
 
 void rcpt_core__settle(struct rcpt_core *core)
 {
+	/* Every event but a READ or WRITE check passes here. */
+	rcpt_wills__other_event(&core->wills);
 	if(!rcpt_tracking__has_settled(&core->tracking)) return;
 	struct rcpt_pending *p;
 	while((p = rcpt_tracking__next_settled(&core->tracking)) != NULL) give_verdict(core, p);
@@ -130,6 +130,24 @@ static void check_ticks(struct rcpt_core *core)
 			"no-responders receipts cannot be sent (is per_listener_settings true?)", TICK_SILENCE_MS);
 }
 
+/* A publish under the request prefix that is not a request reaches
+ * responders as it is: it may not carry what only the broker vouches for,
+ * nor stay retained for later subscribers to take as a request. */
+static void refuse_plain(struct rcpt_core *core, const struct rcpt_publish *msg, struct rcpt_decision *out)
+{
+	if(msg->broker_property_count > 0){
+		out->action = RCPT_REFUSE;
+		out->reason = RECEIPTS_REFUSED_BROKER_PROPERTY;
+		rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "refused publish from '%s' on '%s': %s ('%s' is "
+				"set by the broker only)", msg->sender.id, msg->topic, out->reason, msg->broker_property);
+	}else if(msg->retain){
+		out->action = RCPT_REFUSE;
+		out->reason = RECEIPTS_REFUSED_RETAINED;
+		rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "refused publish from '%s' on '%s': %s",
+				msg->sender.id, msg->topic, out->reason);
+	}
+}
+
 void rcpt_core__on_publish(struct rcpt_core *core, const struct rcpt_publish *msg,
 		struct rcpt_decision *out)
 {
@@ -146,7 +164,12 @@ void rcpt_core__on_publish(struct rcpt_core *core, const struct rcpt_publish *ms
 	if(msg->has_correlation && core->pending.open_return_count > 0 && rcpt_receipt__decide(core, msg, out)){
 		return;
 	}
-	if(!msg->has_response_topic && msg->return_area_count == 0) return;
+	if(!msg->has_response_topic && msg->return_area_count == 0){
+		if(rcpt_names__below(msg->topic, cfg->request_prefix, cfg->request_prefix_len)){
+			refuse_plain(core, msg, out);
+		}
+		return;
+	}
 
 	const char *area;
 	size_t area_len;
@@ -178,15 +201,44 @@ void rcpt_core__request_abort(struct rcpt_core *core, struct rcpt_pending *p)
 
 /* ---- access checks ---- */
 
-enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_key,
-		const char *topic, const struct rcpt_client_ref *receiver)
+static bool under_prefixes(const struct rcpt_config *cfg, const char *topic)
 {
+	return rcpt_names__below(topic, cfg->request_prefix, cfg->request_prefix_len)
+		|| rcpt_names__below(topic, cfg->return_prefix, cfg->return_prefix_len);
+}
+
+static void log_will(struct rcpt_core *core, const char *sender, const char *topic)
+{
+	rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "refused will of '%s' on '%s': %s",
+			sender, topic, RECEIPTS_REFUSED_WILL);
+}
+
+enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_key,
+		const char *topic, bool retained, const struct rcpt_client_ref *receiver)
+{
+	if(under_prefixes(&core->cfg, topic)){
+		if(rcpt_wills__read(&core->wills, topic)){
+			if(rcpt_wills__first_report(&core->wills)) log_will(core, rcpt_wills__sender(&core->wills), topic);
+			return RCPT_ACCESS_DENY;
+		}
+		/* A request or receipt is for the subscribers of now: a retained
+		 * copy there (a will, or stored before this plugin ran) is neither. */
+		if(retained) return RCPT_ACCESS_DENY;
+	}else{
+		rcpt_wills__other_event(&core->wills);
+	}
 	if(topic[0] != '$') rcpt_sessions__notice(core, receiver);
 	bool request_topic;
 	enum rcpt_access a = rcpt_access__read(&core->cfg, topic, receiver, &request_topic);
 	if(!request_topic) return a;
 	struct rcpt_pending *p = rcpt_tracking__lookup(&core->tracking, message_key, topic);
 	if(p){
+		/* Only a client the other access control lets read the request
+		 * counts as reached (deny means deny). Asked only for tracked
+		 * requests, where it decides who may answer. */
+		enum rcpt_others o = rcpt_host__ask_others(&core->host, receiver->handle, topic, RCPT_OTHERS_READ);
+		if(o == RCPT_OTHERS_DENY) return RCPT_ACCESS_DENY;
+		if(o == RCPT_OTHERS_ALLOW) a = RCPT_ACCESS_ALLOW;
 		struct rcpt_client *c = rcpt_sessions__seen(core, receiver);
 		if(c == NULL || rcpt_pending__add_delivery(&core->pending, p, c) != RCPT_OK){
 			rcpt_clients__release_if_unused(&core->clients, c);
@@ -201,12 +253,23 @@ enum rcpt_access rcpt_core__on_write(struct rcpt_core *core, const char *topic,
 		const struct rcpt_client_ref *sender)
 {
 	rcpt_sessions__notice(core, sender);
-	return rcpt_access__write(&core->cfg, topic, sender);
+	if(!under_prefixes(&core->cfg, topic)){
+		rcpt_wills__other_event(&core->wills);
+		return rcpt_access__write(&core->cfg, topic, sender);
+	}
+	if(rcpt_wills__write(&core->wills, topic, sender->id)){
+		log_will(core, sender->id, topic);
+		return RCPT_ACCESS_DENY;
+	}
+	enum rcpt_access a = rcpt_access__write(&core->cfg, topic, sender);
+	if(a == RCPT_ACCESS_DENY) rcpt_wills__other_event(&core->wills);
+	return a;
 }
 
 enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *filter,
 		const struct rcpt_client_ref *subscriber)
 {
+	rcpt_wills__other_event(&core->wills);
 	/* A client coming back subscribes first: that tells its clean flag. */
 	rcpt_sessions__notice(core, subscriber);
 	return rcpt_access__subscribe(&core->cfg, &core->host, filter, subscriber);
@@ -217,7 +280,10 @@ enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *fil
 void rcpt_core__on_disconnect(struct rcpt_core *core, const char *client_id, bool clean)
 {
 	rcpt_core__settle(core);
-	if(client_id) rcpt_sessions__disconnected(core, client_id, clean);
+	if(client_id == NULL) return;
+	rcpt_sessions__disconnected(core, client_id, clean);
+	/* The broker sends this connection's will, if any, right after. */
+	rcpt_wills__disconnected(&core->wills, client_id);
 }
 
 void rcpt_core__on_control(struct rcpt_core *core, const char *client_id, const void *payload, size_t len)

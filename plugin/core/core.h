@@ -51,9 +51,10 @@ void rcpt_core__request_abort(struct rcpt_core *core, struct rcpt_pending *p);
 
 /* ---- access checks ---- */
 
-/* A message is about to be queued to a subscriber. */
+/* A message is about to be queued to a subscriber; retained: it is the
+ * broker's retained copy (or a retained message delivered live). */
 enum rcpt_access rcpt_core__on_read(struct rcpt_core *core, const void *message_key,
-		const char *topic, const struct rcpt_client_ref *receiver);
+		const char *topic, bool retained, const struct rcpt_client_ref *receiver);
 enum rcpt_access rcpt_core__on_write(struct rcpt_core *core, const char *topic,
 		const struct rcpt_client_ref *sender);
 enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *filter,

@@ -17,7 +17,9 @@
 #include "receipts.h"
 #include "stats.h"
 #include "sys.h"
+#include "token.h"
 #include "tracking.h"
+#include "wills.h"
 
 struct rcpt_cancel_job;
 
@@ -32,9 +34,15 @@ struct rcpt_core {
 	struct rcpt_persist persist;
 	struct {
 		char *topic_buf;              /* request prefix + "/" + area */
-		uint64_t next_correlation;    /* of broker-made correlation data */
+		struct rcpt_token_source tokens;
 	} requests;                       /* request.c's */
+	struct {
+		/* The matched request's correlation, handed to the adapter after
+		 * the request itself is freed. */
+		uint8_t correlation[UINT16_MAX];
+	} receipts;                       /* receipt.c's */
 	struct rcpt_sys sys;
+	struct rcpt_wills wills;          /* core.c's, through wills.c */
 	struct {
 		struct rcpt_cancel_job *first;   /* mass cancellations still to run, oldest first */
 		struct rcpt_cancel_job *last;

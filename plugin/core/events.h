@@ -27,6 +27,10 @@ struct rcpt_publish {
 	const char *return_area;
 	unsigned timeout_count;
 	const char *timeout;
+	/* user properties only the broker may set (requester, receipt, ...):
+	 * how many, and the name of the first */
+	unsigned broker_property_count;
+	const char *broker_property;
 };
 
 enum rcpt_action {
@@ -44,11 +48,12 @@ struct rcpt_decision {
 	const char *new_topic;              /* NULL: keep the topic */
 	const char *original_topic;         /* set with new_topic: user property to add */
 	const char *set_response_topic;     /* NULL: keep the one given */
-	struct rcpt_bytes add_correlation;  /* len 0: keep the client's */
+	struct rcpt_bytes add_correlation;  /* the token, replacing the client's correlation */
 	const char *requester;
 	struct rcpt_pending *pending;       /* NULL for a QoS 2 retransmission */
-	/* RCPT_RECEIPT */
-	bool strip_correlation;
+	/* RCPT_RECEIPT: the requester's own correlation replaces the token
+	 * (len 0: it sent none, the receipt carries none) */
+	struct rcpt_bytes restore_correlation;
 };
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * The hash of the core's tables. Every table is keyed by bytes a client
- * chooses (correlations, return topics, client ids, areas), so the hash is
+ * The hash of the core's tables. Most are keyed by bytes a client
+ * chooses (client ids, usernames, areas, QoS 2 senders), so the hash is
  * keyed: SipHash-1-3 with a per-process random key. Without the key nobody
  * can craft inputs that share a chain.
  */

@@ -19,6 +19,20 @@ struct rcpt_receipt_out {
 	const char *reason;             /* receipt-reason */
 };
 
+/* What the broker's other access control (acl_file, other plugins) says
+ * about a client's access to a topic, asked with this plugin standing aside. */
+enum rcpt_others {
+	RCPT_OTHERS_NONE,     /* there are none: this plugin is the only access control */
+	RCPT_OTHERS_ALLOW,
+	RCPT_OTHERS_DENY,
+	RCPT_OTHERS_UNKNOWN,  /* there are, but this broker cannot be asked */
+};
+
+enum rcpt_others_access {
+	RCPT_OTHERS_READ,
+	RCPT_OTHERS_WRITE,
+};
+
 struct rcpt_host {
 	void *ctx;
 	/* Monotonic milliseconds. */
@@ -37,7 +51,17 @@ struct rcpt_host {
 	 * not log, so debug lines cost nothing on the hot path. */
 	void (*log_printf)(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 	int log_levels[RCPT_LOG_LEVEL_COUNT];
+	/* client: the handle of rcpt_client_ref. NULL: RCPT_OTHERS_NONE. */
+	enum rcpt_others (*ask_others)(void *ctx, const void *client, const char *topic,
+			enum rcpt_others_access access);
 };
+
+static inline enum rcpt_others rcpt_host__ask_others(const struct rcpt_host *host, const void *client,
+		const char *topic, enum rcpt_others_access access)
+{
+	if(host->ask_others == NULL || client == NULL) return RCPT_OTHERS_NONE;
+	return host->ask_others(host->ctx, client, topic, access);
+}
 
 static inline uint64_t rcpt_host__now(const struct rcpt_host *host)
 {

@@ -31,11 +31,9 @@ static void send_receipt(struct rcpt_core *core, const struct rcpt_pending *p, c
 		.status = status,
 		.reason = reason,
 	};
-	/* A correlation the broker made was never the requester's. */
-	if(!p->broker_correlation){
-		r.correlation.ptr = rcpt_pending__correlation(p);
-		r.correlation.len = p->correlation_len;
-	}
+	/* The requester's own correlation, never the token. */
+	r.correlation.ptr = rcpt_pending__correlation(p);
+	r.correlation.len = p->correlation_len;
 	if(core->host.publish(core->host.ctx, &r) != RCPT_OK){
 		rcpt_host__logf(&core->host, RCPT_LOG_ERR, "could not send receipt '%s' to '%s' for '%s': out of memory",
 				status, r.topic, p->requester->id);

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
 #include "pending.h"
 
 int rcpt_pending__init(struct rcpt_pending_table *t, struct rcpt_clients *clients, struct rcpt_areas *areas,
@@ -15,13 +14,7 @@ int rcpt_pending__init(struct rcpt_pending_table *t, struct rcpt_clients *client
 	t->clients = clients;
 	t->areas = areas;
 	t->stats = stats;
-	return rcpt_htable__init(&t->by_key, 1024);
-}
-
-static uint32_t key_hash(const char *topic, size_t topic_len, const void *corr, size_t corr_len)
-{
-	uint32_t h = rcpt_hash__bytes(RCPT_HASH_SEED, topic, topic_len);
-	return rcpt_hash__bytes(h ^ (uint32_t)corr_len, corr, corr_len);
+	return rcpt_htable__init(&t->by_token, 1024);
 }
 
 /* A delivery after a request's first: its record also links back, so a
@@ -60,21 +53,16 @@ void rcpt_pending__free(struct rcpt_pending_table *t)
 		p = next;
 	}
 	t->all.oldest = t->all.newest = NULL;
-	rcpt_htable__free(&t->by_key);
+	rcpt_htable__free(&t->by_token);
 	rcpt_heap__free(&t->deadlines);
 }
 
-struct rcpt_pending *rcpt_pending__find(const struct rcpt_pending_table *t, const char *topic,
-		size_t topic_len, const void *corr, size_t corr_len)
+struct rcpt_pending *rcpt_pending__find(const struct rcpt_pending_table *t, const void *token)
 {
-	uint32_t hash = key_hash(topic, topic_len, corr, corr_len);
-	for(struct rcpt_hnode *n = rcpt_htable__chain(&t->by_key, hash); n; n = n->next){
+	uint32_t hash = rcpt_token__hash(token);
+	for(struct rcpt_hnode *n = rcpt_htable__chain(&t->by_token, hash); n; n = n->next){
 		struct rcpt_pending *p = RCPT_CONTAINER_OF(n, struct rcpt_pending, node);
-		if(n->hash == hash && p->topic_len == topic_len && p->correlation_len == corr_len
-				&& !memcmp(p->key, topic, topic_len)
-				&& !memcmp(rcpt_pending__correlation(p), corr, corr_len)){
-			return p;
-		}
+		if(n->hash == hash && rcpt_token__equal(p->token, token)) return p;
 	}
 	return NULL;
 }
@@ -93,7 +81,8 @@ struct rcpt_pending *rcpt_pending__create(struct rcpt_pending_table *t, const st
 	p->qos = spec->qos;
 	p->topic_len = (uint16_t)spec->topic_len;
 	p->correlation_len = (uint16_t)spec->correlation_len;
-	p->broker_correlation = spec->broker_correlation;
+	p->no_correlation = spec->no_correlation;
+	memcpy(p->token, spec->token, RCPT_TOKEN_LEN);
 	p->open_return = spec->open_return;
 	memcpy(p->key, spec->topic, spec->topic_len);
 	p->key[spec->topic_len] = '\0';
@@ -113,8 +102,7 @@ struct rcpt_pending *rcpt_pending__create(struct rcpt_pending_table *t, const st
 	}
 
 	/* From here nothing fails: link it everywhere. */
-	rcpt_htable__insert(&t->by_key, &p->node,
-			key_hash(p->key, spec->topic_len, spec->correlation, spec->correlation_len));
+	rcpt_htable__insert(&t->by_token, &p->node, rcpt_token__hash(p->token));
 	struct rcpt_client *requester = spec->requester;
 	RCPT_LIST_APPEND(&requester->requests, p, of_requester);
 	RCPT_LIST_APPEND(&p->area->requests, p, of_area);
@@ -247,7 +235,7 @@ static void move_cursors_past(struct rcpt_pending_table *t, const struct rcpt_pe
 void rcpt_pending__destroy(struct rcpt_pending_table *t, struct rcpt_pending *p)
 {
 	move_cursors_past(t, p);
-	rcpt_htable__remove(&t->by_key, &p->node);
+	rcpt_htable__remove(&t->by_token, &p->node);
 	rcpt_heap__remove(&t->deadlines, p);
 
 	struct rcpt_client *requester = p->requester;

@@ -1,6 +1,6 @@
 /*
- * The pending table: one record per accepted request, found by its return
- * topic and correlation data, linked to its requester, its recipients, its
+ * The pending table: one record per accepted request, found by its token
+ * (token.h), linked to its requester, its recipients, its
  * subject area and its deadline, and listed oldest first (all, per
  * requester, per area). The table creates, links and frees records; when a
  * request ends is decided above it (life.c).
@@ -14,6 +14,7 @@
 #include "htable.h"
 #include "list.h"
 #include "stats.h"
+#include "token.h"
 
 /* One recipient of a request. The first lives inside the request. */
 struct rcpt_delivery {
@@ -29,7 +30,7 @@ struct rcpt_release_wait;
 /* Sized for a million pending requests: the hot fields first, counts in
  * small types, and the key stored inline right after the last field. */
 struct rcpt_pending {
-	struct rcpt_hnode node;              /* by (return topic, correlation) */
+	struct rcpt_hnode node;              /* by token */
 	struct rcpt_link of_requester;
 	struct rcpt_link of_area;
 	struct rcpt_link of_all;
@@ -46,10 +47,11 @@ struct rcpt_pending {
 	uint32_t live_deliveries;            /* a request may reach more than 65535 */
 	uint8_t qos : 2;
 	uint8_t track_state : 2;             /* tracking.c's */
-	bool broker_correlation : 1;
+	bool no_correlation : 1;             /* the requester sent none */
 	bool open_return : 1;                /* return topic outside the return prefix */
 	bool ever_delivered : 1;
-	char key[];                          /* return topic, NUL, correlation bytes */
+	uint8_t token[RCPT_TOKEN_LEN];       /* the responders' correlation */
+	char key[];                          /* return topic, NUL, the requester's correlation */
 };
 
 #define RCPT_PENDING_SIZE(topic_len, corr_len) \
@@ -70,7 +72,7 @@ struct rcpt_pending_table {
 	struct rcpt_pending_cursor cursors[RCPT_PENDING_CURSORS];
 	uint32_t cursor_generation;
 	uint32_t cursor_turn;
-	struct rcpt_htable by_key;
+	struct rcpt_htable by_token;
 	struct rcpt_list all;            /* every pending request, oldest first */
 	struct rcpt_heap deadlines;
 	struct rcpt_clients *clients;    /* where requesters and recipients are registered */
@@ -88,10 +90,11 @@ struct rcpt_pending_spec {
 	size_t area_len;
 	const char *topic;
 	size_t topic_len;
-	const void *correlation;
+	const void *correlation;         /* the requester's */
 	size_t correlation_len;
+	const uint8_t *token;
 	uint8_t qos;
-	bool broker_correlation;
+	bool no_correlation;
 	bool open_return;
 	uint64_t created_ms;
 	uint64_t deadline_ms;
@@ -109,8 +112,9 @@ struct rcpt_pending *rcpt_pending__create(struct rcpt_pending_table *t, const st
 /* Unlinks a request from everything and frees it; releases the records of
  * its requester, recipients and area that hold nothing else. */
 void rcpt_pending__destroy(struct rcpt_pending_table *t, struct rcpt_pending *p);
-struct rcpt_pending *rcpt_pending__find(const struct rcpt_pending_table *t, const char *topic,
-		size_t topic_len, const void *corr, size_t corr_len);
+/* The request a token was handed out for; token points to RCPT_TOKEN_LEN
+ * bytes. */
+struct rcpt_pending *rcpt_pending__find(const struct rcpt_pending_table *t, const void *token);
 /* The request with the earliest deadline, if that deadline is <= now. */
 struct rcpt_pending *rcpt_pending__expired(const struct rcpt_pending_table *t, uint64_t now);
 

@@ -87,7 +87,8 @@ static void add_record(struct rcpt_buf *b, struct rcpt_state_record *rec, const 
 	rec->created_wall_ms = wall - rcpt_pending__age_ms(p, now);
 	rec->deadline_wall_ms = p->deadline_ms > now ? wall + (p->deadline_ms - now) : wall;
 	rec->qos = p->qos;
-	rec->broker_correlation = p->broker_correlation;
+	rec->no_correlation = p->no_correlation;
+	rec->token = p->token;
 	rec->requester_persistent = rcpt_clients__is_persistent(p->requester);
 	rec->open_return = p->open_return;
 	rec->return_topic = (struct rcpt_state_str){p->key, p->topic_len};
@@ -315,14 +316,10 @@ void rcpt_persist__tick(struct rcpt_persist *ps, uint64_t now)
 
 static void append_journal(struct rcpt_persist *ps, int fd, const struct rcpt_pending *p)
 {
-	/* Most records fit on the stack: no allocation on this path. */
-	unsigned char stack[512];
-	struct rcpt_buf b = {0};
-	if(2u + p->topic_len + 2u + p->correlation_len + 4u <= sizeof(stack)){
-		b.data = stack;
-		b.capacity = sizeof(stack);
-	}
-	rcpt_state_format__journal_record(&b, p->key, p->topic_len, rcpt_pending__correlation(p), p->correlation_len);
+	/* A record is a token and its checksum: no allocation on this path. */
+	unsigned char stack[RCPT_TOKEN_LEN + 4];
+	struct rcpt_buf b = {.data = stack, .capacity = sizeof(stack)};
+	rcpt_state_format__journal_record(&b, p->token);
 	int rc = b.failed ? ENOMEM : rcpt_files__write_all(fd, b.data, b.len);
 	if(b.data != stack) free(b.data);
 	if(rc){

@@ -19,6 +19,16 @@ static bool refuse(struct rcpt_core *core, const struct rcpt_publish *msg, const
 	return true;
 }
 
+/* The request a publish answers: its token is the whole Correlation Data,
+ * and it was made for this return topic. */
+static struct rcpt_pending *answered(struct rcpt_core *core, const struct rcpt_publish *msg)
+{
+	if(msg->correlation.len != RCPT_TOKEN_LEN) return NULL;
+	struct rcpt_pending *p = rcpt_pending__find(&core->pending, msg->correlation.ptr);
+	if(p == NULL || strcmp(rcpt_pending__topic(p), msg->topic)) return NULL;
+	return p;
+}
+
 bool rcpt_receipt__decide(struct rcpt_core *core, const struct rcpt_publish *msg,
 		struct rcpt_decision *out)
 {
@@ -28,8 +38,7 @@ bool rcpt_receipt__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 	if(!msg->has_correlation || msg->correlation.len == 0){
 		return private_area ? refuse(core, msg, RECEIPTS_UNMATCHED_NO_CORRELATION, out) : false;
 	}
-	struct rcpt_pending *p = rcpt_pending__find(&core->pending, msg->topic, strlen(msg->topic),
-			msg->correlation.ptr, msg->correlation.len);
+	struct rcpt_pending *p = answered(core, msg);
 	if(p == NULL){
 		return private_area ? refuse(core, msg, RECEIPTS_UNMATCHED_NOT_PENDING, out) : false;
 	}
@@ -39,7 +48,9 @@ bool rcpt_receipt__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 	}
 
 	out->action = RCPT_RECEIPT;
-	out->strip_correlation = p->broker_correlation;
+	memcpy(core->receipts.correlation, rcpt_pending__correlation(p), p->correlation_len);
+	out->restore_correlation.ptr = core->receipts.correlation;
+	out->restore_correlation.len = p->correlation_len;
 	rcpt_host__logf(&core->host, RCPT_LOG_DEBUG, "receipt 'ok' from '%s' to '%s' for '%s'",
 			msg->sender.id, msg->topic, p->requester->id);
 	rcpt_life__finish(core, p, RCPT_OUTCOME_OK, NULL, NULL);

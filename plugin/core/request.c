@@ -82,7 +82,7 @@ static bool over_quota(const struct rcpt_core *core, const struct rcpt_publish *
 	}else if(cfg->max_pending_anonymous > 0 && core->pending.anonymous_count >= cfg->max_pending_anonymous){
 		return true;
 	}
-	size_t corr_len = msg->has_correlation && msg->correlation.len > 0 ? msg->correlation.len : 8;
+	size_t corr_len = msg->has_correlation ? msg->correlation.len : 0;
 	return core->pending.bytes + rcpt_pending__record_bytes(rt->len, corr_len) > cfg->max_pending_bytes;
 }
 
@@ -113,8 +113,7 @@ static void refuse(struct rcpt_core *core, const struct rcpt_publish *msg,
 	rcpt_stats__rejected(&core->stats, reason);
 	rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "refused request from '%s' on '%s': %s",
 			msg->sender.id, msg->topic, reason);
-	/* A duplicate's receipt would carry the pending original's correlation. */
-	if(rt->usable && strcmp(reason, RECEIPTS_REJECT_DUPLICATE)){
+	if(rt->usable){
 		struct rcpt_receipt_out r = {
 			.topic = rt->topic,
 			.qos = msg->qos,
@@ -130,17 +129,13 @@ static struct rcpt_pending *create(struct rcpt_core *core, const struct rcpt_pub
 		const struct return_topic *rt, const char *area, size_t area_len, uint32_t timeout_ms,
 		uint32_t payload_hash)
 {
-	uint8_t broker_corr[8];
-	const void *corr = msg->correlation.ptr;
-	size_t corr_len = msg->correlation.len;
-	bool broker_made = !msg->has_correlation || corr_len == 0;
-	if(broker_made){
-		uint64_t v = core->requests.next_correlation++;
-		for(int i = 0; i < 8; i++) broker_corr[i] = (uint8_t)(v >> (56 - 8 * i));
-		corr = broker_corr;
-		corr_len = sizeof(broker_corr);
+	uint8_t token[RCPT_TOKEN_LEN];
+	if(rcpt_token__new(&core->requests.tokens, token) != RCPT_OK){
+		rcpt_host__logf(&core->host, RCPT_LOG_ERR, "getrandom failed: no token for a request from '%s'",
+				msg->sender.id);
+		return NULL;
 	}
-
+	bool has_corr = msg->has_correlation && msg->correlation.len > 0;
 	struct rcpt_client *requester = rcpt_sessions__seen(core, &msg->sender);
 	if(requester == NULL) return NULL;
 	if(rcpt_clients__bind_user(&core->clients, requester, msg->sender.username) != RCPT_OK){
@@ -152,9 +147,11 @@ static struct rcpt_pending *create(struct rcpt_core *core, const struct rcpt_pub
 		.requester = requester,
 		.area = area, .area_len = area_len,
 		.topic = rt->topic, .topic_len = rt->len,
-		.correlation = corr, .correlation_len = corr_len,
+		.correlation = has_corr ? msg->correlation.ptr : NULL,
+		.correlation_len = has_corr ? msg->correlation.len : 0,
+		.token = token,
 		.qos = msg->qos,
-		.broker_correlation = broker_made,
+		.no_correlation = !has_corr,
 		.open_return = rt->open,
 		.created_ms = now,
 		.deadline_ms = now + timeout_ms,
@@ -182,10 +179,10 @@ static void rewrite(struct rcpt_core *core, const struct rcpt_publish *msg, stru
 	out->action = RCPT_REQUEST;
 	out->requester = msg->sender.id;
 	if(msg->return_area_count > 0) out->set_response_topic = rcpt_pending__topic(p);
-	if(p->broker_correlation){
-		out->add_correlation.ptr = rcpt_pending__correlation(p);
-		out->add_correlation.len = p->correlation_len;
-	}
+	/* Responders see the token, never the requester's correlation: what
+	 * they answer with is matched to this request alone. */
+	out->add_correlation.ptr = p->token;
+	out->add_correlation.len = RCPT_TOKEN_LEN;
 	if(msg->subject_area_count > 0){
 		char *buf = core->requests.topic_buf;
 		snprintf(buf, core->cfg.request_prefix_len + RECEIPTS_MAX_AREA_LEN + 2, "%s/%.*s",
@@ -197,11 +194,50 @@ static void rewrite(struct rcpt_core *core, const struct rcpt_publish *msg, stru
 	}
 }
 
+/* Inside the plugin's namespaces the broker's other access control still
+ * counts: a re-routed request must pass the WRITE check a direct publish to
+ * its area would, and the broker sends receipts to an open return topic only
+ * if the requester could publish there itself. "Cannot ask" refuses: it
+ * never widens what the other sources allow. */
+static const char *check_others(struct rcpt_core *core, const struct rcpt_publish *msg,
+		struct return_topic *rt, const char *area, size_t area_len)
+{
+	if(rt->open){
+		enum rcpt_others o = rcpt_host__ask_others(&core->host, msg->sender.handle, rt->topic,
+				RCPT_OTHERS_WRITE);
+		if(o == RCPT_OTHERS_DENY || o == RCPT_OTHERS_UNKNOWN){
+			rt->usable = false;   /* no rejected receipt where it may not write */
+			return RECEIPTS_REJECT_RETURN_NOT_WRITABLE;
+		}
+	}
+	if(msg->subject_area_count > 0){
+		char *buf = core->requests.topic_buf;
+		snprintf(buf, core->cfg.request_prefix_len + RECEIPTS_MAX_AREA_LEN + 2, "%s/%.*s",
+				core->cfg.request_prefix, (int)area_len, area);
+		if(strcmp(buf, msg->topic)){
+			enum rcpt_others o = rcpt_host__ask_others(&core->host, msg->sender.handle, buf, RCPT_OTHERS_WRITE);
+			if(o == RCPT_OTHERS_UNKNOWN){
+				rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "cannot ask this broker's other access control "
+						"whether '%s' may write '%s' (it does not export mosquitto_acl_check): re-route refused",
+						msg->sender.id, buf);
+			}
+			if(o == RCPT_OTHERS_DENY || o == RCPT_OTHERS_UNKNOWN) return RECEIPTS_REJECT_NOT_AUTHORIZED;
+		}
+	}
+	return NULL;
+}
+
 void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg,
 		const char *area, size_t area_len, struct rcpt_decision *out)
 {
 	struct return_topic rt;
 	const char *reason = check_return_topic(core, msg, &rt);
+	/* With open return topics off, a request that names one is plain
+	 * MQTT 5: not the plugin's, delivered untouched. */
+	if(reason == NULL && rt.open && core->cfg.open_return_topics == RCPT_OPEN_RETURN_OFF){
+		free(rt.owned);
+		return;
+	}
 	uint32_t timeout_ms = 0;
 	uint32_t payload_hash = 0;
 
@@ -215,6 +251,7 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 		reason = RECEIPTS_REJECT_TOPIC_TOO_SHORT;
 	}
 	if(reason == NULL) reason = parse_timeout(core, msg, &timeout_ms);
+	if(reason == NULL) reason = check_others(core, msg, &rt, area, area_len);
 	if(reason == NULL && msg->has_correlation && msg->correlation.len > core->cfg.max_correlation_len){
 		reason = RECEIPTS_REJECT_CORRELATION_TOO_LONG;
 	}
@@ -226,10 +263,6 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 			free(rt.owned);
 			return;
 		}
-	}
-	if(reason == NULL && msg->has_correlation && msg->correlation.len > 0
-			&& rcpt_pending__find(&core->pending, rt.topic, rt.len, msg->correlation.ptr, msg->correlation.len)){
-		reason = RECEIPTS_REJECT_DUPLICATE;
 	}
 	if(reason == NULL && over_quota(core, msg, &rt)) reason = RECEIPTS_REJECT_OVER_QUOTA;
 	struct rcpt_pending *p = NULL;
@@ -249,10 +282,10 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 			msg->sender.id, p->area->name, rcpt_pending__topic(p), timeout_ms);
 }
 
-int rcpt_request__init(struct rcpt_core *core, uint64_t seed)
+int rcpt_request__init(struct rcpt_core *core)
 {
 	core->requests.topic_buf = malloc(core->cfg.request_prefix_len + RECEIPTS_MAX_AREA_LEN + 2);
-	core->requests.next_correlation = seed;
+	rcpt_token__init(&core->requests.tokens);
 	return core->requests.topic_buf ? RCPT_OK : RCPT_ERR_NOMEM;
 }
 

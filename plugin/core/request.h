@@ -11,9 +11,8 @@
 
 struct rcpt_core;
 
-/* Sets up the core's `requests` part; seed: the first broker-made
- * correlation. */
-int rcpt_request__init(struct rcpt_core *core, uint64_t seed);
+/* Sets up the core's `requests` part. */
+int rcpt_request__init(struct rcpt_core *core);
 void rcpt_request__free(struct rcpt_core *core);
 
 /* A request to the subject area area (area_len bytes, not necessarily

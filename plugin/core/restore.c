@@ -74,8 +74,7 @@ static void restore_one(void *ctx, const struct rcpt_state_record *r)
 		return;
 	}
 	if(!plain(r->return_topic) || !plain(r->requester) || !plain(r->area)
-			|| rcpt_pending__find(&core->pending, r->return_topic.ptr, r->return_topic.len,
-				r->correlation.ptr, r->correlation.len)){
+			|| rcpt_pending__find(&core->pending, r->token)){
 		l->skipped++;
 		return;
 	}
@@ -90,8 +89,9 @@ static void restore_one(void *ctx, const struct rcpt_state_record *r)
 		.area = r->area.ptr, .area_len = r->area.len,
 		.topic = r->return_topic.ptr, .topic_len = r->return_topic.len,
 		.correlation = r->correlation.ptr, .correlation_len = r->correlation.len,
+		.token = r->token,
 		.qos = r->qos,
-		.broker_correlation = r->broker_correlation,
+		.no_correlation = r->no_correlation,
 		.open_return = r->open_return,
 		.created_ms = l->now - age,
 		/* Deadlines are kept in wall-clock time: one that passed while the
@@ -109,11 +109,11 @@ static void restore_one(void *ctx, const struct rcpt_state_record *r)
 	l->restored++;
 }
 
-static void forget_ended(void *ctx, struct rcpt_state_str topic, struct rcpt_state_str corr)
+static void forget_ended(void *ctx, const uint8_t *token)
 {
 	struct load *l = ctx;
 	struct rcpt_core *core = l->core;
-	struct rcpt_pending *p = rcpt_pending__find(&core->pending, topic.ptr, topic.len, corr.ptr, corr.len);
+	struct rcpt_pending *p = rcpt_pending__find(&core->pending, token);
 	if(p == NULL) return;
 	if(rcpt_tracking__is_unsettled(p)) l->responder_gone--;
 	rcpt_tracking__untrack(&core->tracking, p);
@@ -152,8 +152,9 @@ static enum rcpt_journal_found apply_journal(struct rcpt_core *core, struct load
 		if(rcpt_files__read(names[i], &data, &len)) continue;
 		/* A cut last record is expected after a kill: what precedes it counts. */
 		enum rcpt_state_error e = rcpt_state_format__journal_decode(data, len, &jgen, NULL, NULL);
-		(void)e;
-		if(jgen == generation && found == RCPT_JOURNAL_NONE){
+		/* A journal of another format version belongs to no snapshot we load. */
+		bool readable = e != RCPT_STATE_OLD_VERSION && e != RCPT_STATE_FUTURE_VERSION;
+		if(readable && jgen == generation && found == RCPT_JOURNAL_NONE){
 			rcpt_state_format__journal_decode(data, len, &jgen, forget_ended, l);
 			found = i == 0 ? RCPT_JOURNAL_CURRENT : RCPT_JOURNAL_NEXT;
 		}else{

@@ -22,6 +22,8 @@ const char *rcpt_state_format__error_text(enum rcpt_state_error e)
 		case RCPT_STATE_OK: return "ok";
 		case RCPT_STATE_NOT_A_STATE_FILE: return "not a receipts state file";
 		case RCPT_STATE_FUTURE_VERSION: return "written by a newer version";
+		case RCPT_STATE_OLD_VERSION: return "written by an older version (format 1, before broker tokens: "
+				"its requests cannot be matched any more)";
 		case RCPT_STATE_TRUNCATED: return "truncated";
 		case RCPT_STATE_CORRUPT: return "corrupt (checksum or structure)";
 		case RCPT_STATE_NOMEM: return "out of memory";
@@ -43,8 +45,9 @@ void rcpt_state_format__add(struct rcpt_buf *b, const struct rcpt_state_record *
 	rcpt_buf__put_uint(b, r->created_wall_ms, 8);
 	rcpt_buf__put_uint(b, r->deadline_wall_ms, 8);
 	rcpt_buf__put_uint(b, r->qos, 1);
-	rcpt_buf__put_uint(b, (r->broker_correlation ? 1u : 0u) | (r->requester_persistent ? 2u : 0u)
+	rcpt_buf__put_uint(b, (r->no_correlation ? 1u : 0u) | (r->requester_persistent ? 2u : 0u)
 			| (r->open_return ? 4u : 0u), 1);
+	rcpt_buf__put(b, r->token, RCPT_TOKEN_LEN);
 	rcpt_buf__put_str(b, r->return_topic.ptr, r->return_topic.len);
 	rcpt_buf__put_str(b, r->correlation.ptr, r->correlation.len);
 	rcpt_buf__put_str(b, r->requester.ptr, r->requester.len);
@@ -74,14 +77,10 @@ void rcpt_state_format__journal_header(struct rcpt_buf *b, uint64_t generation)
 	rcpt_buf__put_uint(b, generation, 8);
 }
 
-void rcpt_state_format__journal_record(struct rcpt_buf *b, const char *topic, size_t topic_len,
-		const void *corr, size_t corr_len)
+void rcpt_state_format__journal_record(struct rcpt_buf *b, const uint8_t token[RCPT_TOKEN_LEN])
 {
-	size_t start = b->len;
-	rcpt_buf__put_str(b, topic, topic_len);
-	rcpt_buf__put_str(b, corr, corr_len);
-	if(b->failed) return;
-	rcpt_buf__put_uint(b, rcpt_crc32__update(0, b->data + start, b->len - start), 4);
+	rcpt_buf__put(b, token, RCPT_TOKEN_LEN);
+	rcpt_buf__put_uint(b, rcpt_crc32__update(0, token, RCPT_TOKEN_LEN), 4);
 }
 
 /* ---- reading ---- */
@@ -105,6 +104,18 @@ static uint64_t get_uint(struct reader *r, int bytes)
 	return v;
 }
 
+static const uint8_t *get_bytes(struct reader *r, size_t len)
+{
+	if(r->bad || r->left < len){
+		r->bad = true;
+		return NULL;
+	}
+	const uint8_t *p = r->p;
+	r->p += len;
+	r->left -= len;
+	return p;
+}
+
 static struct rcpt_state_str get_str(struct reader *r)
 {
 	struct rcpt_state_str s = {NULL, 0};
@@ -126,9 +137,10 @@ static bool read_record(struct reader *r, struct rcpt_state_record *rec)
 	rec->deadline_wall_ms = get_uint(r, 8);
 	rec->qos = (uint8_t)get_uint(r, 1);
 	uint8_t flags = (uint8_t)get_uint(r, 1);
-	rec->broker_correlation = flags & 1;
+	rec->no_correlation = flags & 1;
 	rec->requester_persistent = flags & 2;
 	rec->open_return = flags & 4;
+	rec->token = get_bytes(r, RCPT_TOKEN_LEN);
 	rec->return_topic = get_str(r);
 	rec->correlation = get_str(r);
 	rec->requester = get_str(r);
@@ -157,6 +169,7 @@ enum rcpt_state_error rcpt_state_format__decode(const unsigned char *data, size_
 	if(r.bad) return RCPT_STATE_TRUNCATED;
 	if(header->version > RCPT_STATE_VERSION) return RCPT_STATE_FUTURE_VERSION;
 	if(header->version == 0) return RCPT_STATE_CORRUPT;
+	if(header->version < RCPT_STATE_VERSION) return RCPT_STATE_OLD_VERSION;
 	header->generation = get_uint(&r, 8);
 	header->saved_wall_ms = get_uint(&r, 8);
 	header->record_count = get_uint(&r, 8);
@@ -190,7 +203,7 @@ enum rcpt_state_error rcpt_state_format__decode(const unsigned char *data, size_
 }
 
 enum rcpt_state_error rcpt_state_format__journal_decode(const unsigned char *data, size_t len, uint64_t *generation,
-		void (*each)(void *ctx, struct rcpt_state_str topic, struct rcpt_state_str corr), void *ctx)
+		void (*each)(void *ctx, const uint8_t *token), void *ctx)
 {
 	if(len < 8 || memcmp(data, journal_magic, 8)) return RCPT_STATE_NOT_A_STATE_FILE;
 	struct reader r = {data + 8, len - 8, false};
@@ -198,15 +211,13 @@ enum rcpt_state_error rcpt_state_format__journal_decode(const unsigned char *dat
 	*generation = get_uint(&r, 8);
 	if(r.bad) return RCPT_STATE_TRUNCATED;
 	if(version > RCPT_STATE_VERSION) return RCPT_STATE_FUTURE_VERSION;
+	if(version < RCPT_STATE_VERSION) return RCPT_STATE_OLD_VERSION;
 	while(r.left > 0){
-		const unsigned char *start = r.p;
-		struct rcpt_state_str topic = get_str(&r);
-		struct rcpt_state_str corr = get_str(&r);
-		size_t used = (size_t)(r.p - start);
+		const uint8_t *token = get_bytes(&r, RCPT_TOKEN_LEN);
 		uint32_t crc = (uint32_t)get_uint(&r, 4);
 		if(r.bad) return RCPT_STATE_TRUNCATED;
-		if(rcpt_crc32__update(0, start, used) != crc) return RCPT_STATE_CORRUPT;
-		if(each) each(ctx, topic, corr);
+		if(rcpt_crc32__update(0, token, RCPT_TOKEN_LEN) != crc) return RCPT_STATE_CORRUPT;
+		if(each) each(ctx, token);
 	}
 	return RCPT_STATE_OK;
 }

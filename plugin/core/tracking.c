@@ -120,7 +120,7 @@ void rcpt_tracking__track(struct rcpt_tracking *tr, struct rcpt_pending *p,
 		w->grace_deadline_ms = now + RCPT_RELEASE_GRACE_MS;
 		rcpt_htable__insert(&tr->waits, &w->node, key_hash(message_key));
 		rcpt_htable__insert(&tr->waits_by_sender, &w->by_sender, sender_hash(p->requester->id, p->key, p->topic_len,
-				p->broker_correlation ? NULL : rcpt_pending__correlation(p), p->correlation_len, w->payload_hash));
+				p->no_correlation ? NULL : rcpt_pending__correlation(p), p->correlation_len, w->payload_hash));
 		w->prev_in_order = tr->waits_newest;
 		if(tr->waits_newest) tr->waits_newest->next_in_order = w;
 		else tr->waits_oldest = w;
@@ -245,9 +245,9 @@ struct rcpt_pending *rcpt_tracking__awaiting_release(const struct rcpt_tracking 
 				|| strcmp(p->requester->id, requester_id)){
 			continue;
 		}
-		if(corr ? (!p->broker_correlation && p->correlation_len == corr_len
+		if(corr ? (!p->no_correlation && p->correlation_len == corr_len
 					&& !memcmp(rcpt_pending__correlation(p), corr, corr_len))
-				: p->broker_correlation){
+				: p->no_correlation){
 			return p;
 		}
 	}

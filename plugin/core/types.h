@@ -36,6 +36,7 @@ struct rcpt_client_ref {
 	const char *id;
 	const char *username;   /* NULL: none */
 	bool clean;             /* clean start of its current connection */
+	const void *handle;     /* the host's own client object; NULL: none */
 };
 
 #define RCPT_CONTAINER_OF(ptr, type, member) \

@@ -24,8 +24,12 @@ def extra_plugin_options(config_lines):
     """plugin_opt_... lines to give our plugin for this test's config.
 
     The one place to choose options per test: config_lines is the test's
-    config as a list of lines ([] for a `-p PORT` broker). Today the plugin
-    needs no options, so none."""
+    config as a list of lines ([] for a `-p PORT` broker). The README tells
+    an operator to load the plugin first and set no options: its default,
+    acl_fallback auto, reads the broker's configuration (acl_file,
+    auth_plugin, other plugin lines, per listener with
+    per_listener_settings) and defers to other access control where there is
+    any. So none, whatever the config holds."""
     return []
 
 

@@ -26,7 +26,7 @@ static void add_request(struct rcpt_core *core, const char *id, const char *area
 	rcpt_core__on_publish(core, &msg, &d);
 	if(d.action == RCPT_REQUEST) rcpt_core__request_stored(core, d.pending, topic, topic);
 	struct rcpt_client_ref responder = {.id = "worker"};
-	rcpt_core__on_read(core, topic, topic, &responder);
+	rcpt_core__on_read(core, topic, topic, false, &responder);
 	rcpt_core__settle(core);
 }
 

@@ -8,6 +8,7 @@
 
 #include "fuzz_host.h"
 #include "core.h"
+#include "token.h"
 
 #define FIELD 200
 
@@ -30,10 +31,17 @@ static void publish_event(struct rcpt_core *core, struct fuzz_input *in, struct 
 		msg.has_response_topic = true;
 		msg.response_topic = fuzz_input__string(in, s->response, FIELD);
 	}
+	/* The token of the last request accepted, which a responder answers
+	 * with: a correlation of "!" stands for it. */
+	static uint8_t last_token[RCPT_TOKEN_LEN];
 	if(flags & 32){
 		msg.has_correlation = true;
 		msg.correlation.ptr = fuzz_input__string(in, s->corr, FIELD);
 		msg.correlation.len = strlen(s->corr);
+		if(!strcmp(s->corr, "!")){
+			msg.correlation.ptr = last_token;
+			msg.correlation.len = RCPT_TOKEN_LEN;
+		}
 	}
 	uint8_t counts = fuzz_input__byte(in);
 	msg.subject_area_count = counts & 3;
@@ -48,6 +56,7 @@ static void publish_event(struct rcpt_core *core, struct fuzz_input *in, struct 
 	struct rcpt_decision d;
 	rcpt_core__on_publish(core, &msg, &d);
 	if(d.action == RCPT_REQUEST){
+		memcpy(last_token, d.add_correlation.ptr, RCPT_TOKEN_LEN);
 		/* The adapter stores the message under a key the READ checks
 		 * then use: the address of the topic it chose. */
 		const char *topic = d.new_topic ? d.new_topic : msg.topic;
@@ -59,7 +68,7 @@ static void publish_event(struct rcpt_core *core, struct fuzz_input *in, struct 
 			rcpt_core__request_stored(core, d.pending, stored, stored);
 			if(flags & 128){
 				struct rcpt_client_ref who = {.id = fuzz_input__string(in, s->id, 24)};
-				rcpt_core__on_read(core, stored, stored, &who);
+				rcpt_core__on_read(core, stored, stored, false, &who);
 			}
 		}
 	}
@@ -75,6 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.max_pending_per_client = 8;
 	cfg.max_correlation_len = 16;
 	cfg.max_timeout_ms = 5000;
+	/* Tracked, so that requests to open return topics and their receipts
+	 * are fuzzed too (off, they pass untouched). */
+	cfg.open_return_topics = RCPT_OPEN_RETURN_TRACKED;
 	struct rcpt_core *core = rcpt_core__new(&h.ops, &cfg);
 	if(core == NULL){
 		rcpt_config__free(&cfg);
@@ -90,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				publish_event(core, &in, s);
 				break;
 			case 3:
-				rcpt_core__on_read(core, s, fuzz_input__string(&in, s->topic, FIELD), &who);
+				rcpt_core__on_read(core, s, fuzz_input__string(&in, s->topic, FIELD), false, &who);
 				break;
 			case 4:
 				rcpt_core__on_subscribe(core, fuzz_input__string(&in, s->topic, FIELD), &who);

@@ -15,11 +15,10 @@ static void each_record(void *ctx, const struct rcpt_state_record *r)
 	}
 }
 
-static void each_ended(void *ctx, struct rcpt_state_str topic, struct rcpt_state_str corr)
+static void each_ended(void *ctx, const uint8_t *token)
 {
 	unsigned *sum = ctx;
-	for(uint16_t i = 0; i < topic.len; i++) *sum += (unsigned char)topic.ptr[i];
-	for(uint16_t i = 0; i < corr.len; i++) *sum += (unsigned char)corr.ptr[i];
+	for(int i = 0; i < RCPT_TOKEN_LEN; i++) *sum += token[i];
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

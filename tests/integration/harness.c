@@ -567,6 +567,8 @@ static struct client *client_new(const char *id, bool clean_start)
 	return c;
 }
 
+static mosquitto_property *build_props(const struct props_spec *spec);
+
 static bool has_connack(struct client *c, void *arg)
 {
 	(void)arg;
@@ -582,8 +584,15 @@ int client_connect_rc(struct broker *b, const struct connect_spec *spec, struct 
 	if(expiry) mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, expiry);
 	if(spec->username) mosquitto_username_pw_set(c->mosq, spec->username, spec->password);
 	if(spec->will_topic){
-		mosquitto_will_set_v5(c->mosq, spec->will_topic, (int)strlen(spec->will_payload), spec->will_payload,
-				0, false, NULL);
+		mosquitto_property *will_props = build_props(spec->will_props);
+		if(spec->will_delay_s){
+			mosquitto_property_add_int32(&will_props, MQTT_PROP_WILL_DELAY_INTERVAL, spec->will_delay_s);
+		}
+		/* libmosquitto owns the list only on success. */
+		if(mosquitto_will_set_v5(c->mosq, spec->will_topic, (int)strlen(spec->will_payload), spec->will_payload,
+				spec->will_qos, spec->will_retain, will_props) != MOSQ_ERR_SUCCESS){
+			mosquitto_property_free_all(&will_props);
+		}
 	}
 
 	int rc = -1;

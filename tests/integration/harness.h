@@ -102,6 +102,8 @@ bool broker_wait_subscribed(struct broker *b, const char *client_id, int count, 
 struct client; /* opaque: one libmosquitto client with its network thread */
 struct msg;    /* a received message, below */
 
+struct props_spec;
+
 struct connect_spec {
 	const char *id;
 	bool clean_start;
@@ -112,7 +114,11 @@ struct connect_spec {
 	 * without it ends at disconnect and would not be persistent at all. */
 	uint32_t session_expiry;
 	const char *will_topic;   /* NULL: no will */
-	const char *will_payload; /* the will's payload (QoS 0, not retained) */
+	const char *will_payload; /* the will's payload */
+	int will_qos;
+	bool will_retain;
+	const struct props_spec *will_props;  /* NULL: none */
+	uint32_t will_delay_s;    /* Will Delay Interval; 0: none */
 };
 
 /* Connects (MQTT 5, TCP_NODELAY) and waits for a successful CONNACK;

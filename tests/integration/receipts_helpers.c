@@ -60,6 +60,16 @@ void assert_correlation(const struct msg *m, const char *corr)
 	}
 }
 
+void assert_token(const struct msg *m, const char *requester_corr)
+{
+	ck_assert_msg(m->has_correlation && m->correlation_len == RCPT_TOKEN_BYTES,
+			"%s: the correlation is not a %d-byte token", m->topic, RCPT_TOKEN_BYTES);
+	if(requester_corr){
+		ck_assert_msg(!msg_correlation_is(m, requester_corr, strlen(requester_corr)),
+				"%s: the requester's correlation reached the responder", m->topic);
+	}
+}
+
 void assert_receipt(const struct msg *m, const char *payload, const char *status, const char *reason,
 		const char *corr, int qos)
 {
@@ -111,7 +121,7 @@ void request_round_trip(struct client *req, const char *topic, const struct prop
 		struct client *resp, const char *delivered_on, const char *return_topic, const char *corr)
 {
 	struct msg *request = request_reaches(req, topic, "question", props, 1, resp, delivered_on);
-	assert_correlation(request, corr);
+	assert_token(request, corr);
 	answer_gets_ok(resp, request, req, return_topic, corr);
 	msg_free(request);
 }

@@ -41,6 +41,13 @@ int publish_request(struct client *req, const char *topic, const char *payload,
 struct msg *expect_request(struct client *resp, const char *topic, const char *payload,
 		const char *requester_id);
 
+/* The Correlation Data a responder gets: the broker's token, 16 bytes. */
+#define RCPT_TOKEN_BYTES 16
+
+/* A delivered request carries a token, never the requester's correlation
+ * (requester_corr, which may be NULL: it sent none). */
+void assert_token(const struct msg *m, const char *requester_corr);
+
 /* corr NULL: the message must carry no Correlation Data at all. */
 void assert_correlation(const struct msg *m, const char *corr);
 
@@ -72,7 +79,7 @@ struct msg *request_reaches(struct client *req, const char *topic, const char *p
 		const struct props_spec *props, int qos, struct client *resp, const char *delivered_on);
 
 /* A whole QoS 1 round trip: the request reaches resp on delivered_on with
- * correlation corr (NULL: none), resp answers, and req gets exactly that
+ * a token in place of corr (NULL: none), resp answers, and req gets exactly that
  * answer as `ok` on return_topic, then nothing within RCPT_QUIET_MS. */
 void request_round_trip(struct client *req, const char *topic, const struct props_spec *props,
 		struct client *resp, const char *delivered_on, const char *return_topic, const char *corr);

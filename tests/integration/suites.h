@@ -13,5 +13,7 @@ Suite *cli_suite(void);
 Suite *persistence_suite(void);
 Suite *bad_input_suite(void);
 Suite *releases_suite(void);
+Suite *transparency_suite(void);
+Suite *attacks_suite(void);
 
 #endif

@@ -218,8 +218,8 @@ START_TEST(control_api_example_line)
 			"\"totals\":{\"ok\":0,\"timeout\":0,\"no-responders\":0,\"responder-gone\":0,\"rejected\":0,"
 			"\"cancelled\":0,\"unmatched\":0,\"abandoned\":0},"
 			"\"rejectedByReason\":{\"bad-area\":0,\"bad-return-topic\":0,\"bad-return-area\":0,"
-			"\"foreign-return-area\":0,\"bad-client-id\":0,\"duplicate\":0,\"over-quota\":0,\"bad-timeout\":0,"
-			"\"correlation-too-long\":0,\"ambiguous-property\":0,\"retained-request\":0,\"no-memory\":0,\"topic-too-short\":0,"
+			"\"foreign-return-area\":0,\"bad-client-id\":0,\"over-quota\":0,\"bad-timeout\":0,"
+			"\"correlation-too-long\":0,\"ambiguous-property\":0,\"retained-request\":0,\"no-memory\":0,\"topic-too-short\":0,\"not-authorized\":0,\"return-topic-not-writable\":0,"
 			"\"return-topic-too-long\":0},"
 			"\"receiptMs\":{\"p50\":0,\"p99\":0,\"samples\":0}},\"correlationData\":\"1\"}]}\n");
 

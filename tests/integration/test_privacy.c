@@ -77,7 +77,7 @@ static void assert_logged(const char *fmt, ...)
 static struct msg *request_at(struct client *c, const char *requester)
 {
 	struct msg *m = expect_request(c, "req/A", "question", requester);
-	assert_correlation(m, "c-1");
+	assert_token(m, "c-1");
 	return m;
 }
 
@@ -214,16 +214,20 @@ END_TEST
 
 struct forgery {
 	const char *topic;
-	const char *corr;   /* NULL: no Correlation Data */
+	const char *corr;   /* NULL: no Correlation Data; THE_TOKEN: the token bob got */
 	const char *why;    /* the refusal's log reason */
 };
 
+#define THE_TOKEN "(token)"
+
 static const struct forgery forgeries[] = {
-	/* The pending correlation, guessed right: still not from a client
-	 * the request reached. */
-	{"ret/alice/1", "c-1", RECEIPTS_UNMATCHED_NOT_DELIVERED},
+	/* The pending token, guessed right: still not from a client the
+	 * request reached. */
+	{"ret/alice/1", THE_TOKEN, RECEIPTS_UNMATCHED_NOT_DELIVERED},
 	{"ret/alice/x", NULL, RECEIPTS_UNMATCHED_NO_CORRELATION},
 	{"ret/alice/1", "c-9", RECEIPTS_UNMATCHED_NOT_PENDING},
+	/* alice's own correlation names nothing: only tokens do. */
+	{"ret/alice/1", "c-1", RECEIPTS_UNMATCHED_NOT_PENDING},
 };
 
 START_TEST(forged_receipt_is_refused_and_the_real_one_passes)
@@ -239,6 +243,10 @@ START_TEST(forged_receipt_is_refused_and_the_real_one_passes)
 	struct props_spec forged = {.correlation = f->corr,
 		.correlation_len = f->corr ? (uint16_t)strlen(f->corr) : 0,
 		USER_PROPS({RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK})};
+	if(f->corr && !strcmp(f->corr, THE_TOKEN)){
+		forged.correlation = request->correlation;
+		forged.correlation_len = request->correlation_len;
+	}
 	ck_assert_int_eq(client_publish_str(mallory, f->topic, "forged", 1, false, &forged),
 			MQTT_RC_NOT_AUTHORIZED);
 	assert_logged("refused receipt from 'mallory' on '%s': %s", f->topic, f->why);

@@ -32,6 +32,13 @@ static void start_default(void)
 	broker_start(&broker, NULL);
 }
 
+/* Requests with a Response Topic outside ret/ are plain MQTT 5 unless this
+ * is set (see test_transparency.c for the default). */
+static void start_open_returns_tracked(void)
+{
+	broker_start(&broker, "plugin_opt_" RECEIPTS_OPT_OPEN_RETURN_TOPICS " tracked\n");
+}
+
 static void start_max_timeout_400(void)
 {
 	/* The default may not exceed the maximum (the harness sets 2000). */
@@ -91,10 +98,10 @@ static void route_answered(struct routed *r, const char *return_topic, const cha
 
 /* A publish to a return topic that the broker must refuse as a receipt:
  * 0x87, the log line naming why, and nothing reaches the requester. */
-static void answer_refused(struct client *from, const char *topic, const char *corr, const char *why,
-		struct client *req)
+static void answer_refused(struct client *from, const char *topic, const void *corr, uint16_t corr_len,
+		const char *why, struct client *req)
 {
-	struct props_spec props = {.correlation = corr, .correlation_len = corr ? (uint16_t)strlen(corr) : 0};
+	struct props_spec props = {.correlation = corr, .correlation_len = corr_len};
 	ck_assert_int_eq(client_publish_str(from, topic, "forged", 1, false, &props), MQTT_RC_NOT_AUTHORIZED);
 	char needle[256];
 	snprintf(needle, sizeof(needle), "refused receipt from '%s' on '%s': %s\n", client_id(from), topic, why);
@@ -141,7 +148,7 @@ START_TEST(subject_area_property_reroutes_to_the_area)
 	ck_assert_str_eq(msg_user(request, RECEIPTS_PROP_ORIGINAL_TOPIC), "devices/42/config");
 	ck_assert_int_eq(msg_user_count(request, RECEIPTS_PROP_SUBJECT_AREA), 0);
 	ck_assert_pstr_eq(msg_user(request, "keep"), "me");
-	assert_correlation(request, "c-sa");
+	assert_token(request, "c-sa");
 	answer_gets_ok(resp, request, req, "ret/req-sa/1", "c-sa");
 	msg_free(request);
 	/* Re-routed, not copied: the original topic's subscriber gets nothing. */
@@ -169,9 +176,8 @@ START_TEST(request_without_correlation_gets_broker_correlation)
 	struct props_spec props = {.response_topic = "ret/req-nc/1"};
 
 	struct routed r = route("nc", "req/A", &props, 1);
-	ck_assert(r.request->has_correlation);
-	ck_assert_int_eq(r.request->correlation_len, 8);
-	/* The broker takes its own correlation off again. */
+	assert_token(r.request, NULL);
+	/* The broker takes its token off again. */
 	route_answered(&r, "ret/req-nc/1", NULL);
 }
 END_TEST
@@ -381,7 +387,9 @@ START_TEST(duplicate_answer_is_refused)
 	struct routed r = route("rc", "req/A", &answer_props, 1);
 	ck_assert_int_eq(client_answer(r.resp, r.request, "first", 1), 0);
 	expect_receipt(r.req, "ret/req-rc/1", "first", RECEIPTS_STATUS_OK, NULL, "c-rc", 1);
-	answer_refused(r.resp, "ret/req-rc/1", "c-rc", RECEIPTS_UNMATCHED_NOT_PENDING, r.req);
+	/* The same token again: that request has ended. */
+	answer_refused(r.resp, "ret/req-rc/1", r.request->correlation, r.request->correlation_len,
+			RECEIPTS_UNMATCHED_NOT_PENDING, r.req);
 	route_free(&r);
 }
 END_TEST
@@ -403,12 +411,19 @@ END_TEST
 
 /* A refused answer leaves the request pending: the true answer still
  * passes afterwards. */
+/* The token the responder got, as a forger's correlation. */
+#define THE_TOKEN "(token)"
+
 static void check_refused_then_answered(const char *forger_id, const char *corr, const char *why)
 {
 	struct routed r = route("rc", "req/A", &answer_props, 1);
 	struct client *forger = forger_id ? client_connect(&broker, forger_id, true) : r.resp;
 
-	answer_refused(forger, "ret/req-rc/1", corr, why, r.req);
+	if(corr && !strcmp(corr, THE_TOKEN)){
+		answer_refused(forger, "ret/req-rc/1", r.request->correlation, r.request->correlation_len, why, r.req);
+	}else{
+		answer_refused(forger, "ret/req-rc/1", corr, corr ? (uint16_t)strlen(corr) : 0, why, r.req);
+	}
 	if(forger != r.resp) client_free(forger);
 	route_answered(&r, "ret/req-rc/1", "c-rc");
 }
@@ -421,7 +436,15 @@ END_TEST
 
 START_TEST(answer_from_client_not_reached_is_refused)
 {
-	check_refused_then_answered("intruder", "c-rc", RECEIPTS_UNMATCHED_NOT_DELIVERED);
+	check_refused_then_answered("intruder", THE_TOKEN, RECEIPTS_UNMATCHED_NOT_DELIVERED);
+}
+END_TEST
+
+/* Only the token names the request: the requester's own correlation,
+ * which the responder never saw, matches nothing. */
+START_TEST(answer_with_the_requesters_correlation_is_refused)
+{
+	check_refused_then_answered(NULL, "c-rc", RECEIPTS_UNMATCHED_NOT_PENDING);
 }
 END_TEST
 
@@ -433,10 +456,11 @@ END_TEST
 
 START_TEST(responder_receipt_property_is_replaced_by_ok)
 {
-	struct props_spec answer = {.correlation = "c-rc", .correlation_len = 4,
-		USER_PROPS({RECEIPTS_PROP_RECEIPT, "bogus"})};
+	struct props_spec answer = {USER_PROPS({RECEIPTS_PROP_RECEIPT, "bogus"})};
 
 	struct routed r = route("rc", "req/A", &answer_props, 1);
+	answer.correlation = r.request->correlation;
+	answer.correlation_len = r.request->correlation_len;
 	ck_assert_int_eq(client_publish_str(r.resp, "ret/req-rc/1", "answer", 1, false, &answer), 0);
 	/* Exactly one `receipt`, and it is `ok`. */
 	expect_receipt(r.req, "ret/req-rc/1", "answer", RECEIPTS_STATUS_OK, NULL, "c-rc", 1);
@@ -447,9 +471,9 @@ END_TEST
 
 START_TEST(retained_answer_is_forwarded_unretained)
 {
-	struct props_spec answer = {.correlation = "c-rc", .correlation_len = 4};
-
 	struct routed r = route("rc", "req/A", &answer_props, 1);
+	struct props_spec answer = {.correlation = r.request->correlation,
+		.correlation_len = r.request->correlation_len};
 	ck_assert_int_eq(client_publish_str(r.resp, "ret/req-rc/1", "answer", 1, true, &answer), 0);
 	expect_receipt(r.req, "ret/req-rc/1", "answer", RECEIPTS_STATUS_OK, NULL, "c-rc", 1);
 	/* Subscribing again would deliver a retained message at once. */
@@ -463,7 +487,7 @@ END_TEST
 START_TEST(qos2_request_and_qos2_answer)
 {
 	struct routed r = route("rc", "req/A", &answer_props, 2);
-	assert_correlation(r.request, "c-rc");
+	assert_token(r.request, "c-rc");
 	ck_assert_int_eq(client_answer(r.resp, r.request, "answer", 2), 0);
 	expect_receipt(r.req, "ret/req-rc/1", "answer", RECEIPTS_STATUS_OK, NULL, "c-rc", 2);
 	ck_assert(client_quiet(r.req, RCPT_QUIET_MS));
@@ -518,12 +542,9 @@ static const struct refusal refusals[] = {
 	{.id = "rf-foreign", .topic = "req/A", .response_topic = "ret/victim/1", .corr = "c1", .qos = 1,
 		.reason = RECEIPTS_REJECT_FOREIGN_RETURN_AREA},
 	/* An id with '/' has no return area; its follow-up uses an open one. */
-	{.id = "a/b", .topic = "req/A", .corr = "c1", .qos = 1,
+	{.conf = "plugin_opt_" RECEIPTS_OPT_OPEN_RETURN_TOPICS " tracked\n", .id = "a/b", .topic = "req/A", .corr = "c1", .qos = 1,
 		.user = {{RECEIPTS_PROP_RETURN_AREA, "x"}}, .user_count = 1,
 		.reason = RECEIPTS_REJECT_BAD_CLIENT_ID, .filter = "open/ab", .ok_topic = "open/ab"},
-	/* No receipt: it would carry the pending original's correlation. */
-	{.id = "rf-dup", .topic = "req/A", .response_topic = "ret/rf-dup/1", .corr = "dup", .qos = 1,
-		.reason = RECEIPTS_REJECT_DUPLICATE, .prior_corr = {"dup"}, .prior_count = 1},
 	{.conf = "plugin_opt_" RECEIPTS_OPT_MAX_PENDING_PER_CLIENT " 2\n",
 		.id = "rf-quota", .topic = "req/A", .response_topic = "ret/rf-quota/1", .corr = "q3", .qos = 1,
 		.reason = RECEIPTS_REJECT_OVER_QUOTA, .receipt_topic = "ret/rf-quota/1",
@@ -733,6 +754,7 @@ Suite *requests_suite(void)
 	tcase_add_test(tc, late_answer_after_timeout_is_refused);
 	tcase_add_test(tc, answer_with_wrong_correlation_is_refused);
 	tcase_add_test(tc, answer_from_client_not_reached_is_refused);
+	tcase_add_test(tc, answer_with_the_requesters_correlation_is_refused);
 	tcase_add_test(tc, answer_without_correlation_is_refused);
 	tcase_add_test(tc, responder_receipt_property_is_replaced_by_ok);
 	tcase_add_test(tc, retained_answer_is_forwarded_unretained);
@@ -746,7 +768,7 @@ Suite *requests_suite(void)
 	tc = fixture_tcase(s, "topic-alias", start_default);
 	tcase_add_test(tc, request_by_topic_alias_is_tracked);
 
-	tc = fixture_tcase(s, "open-return", start_default);
+	tc = fixture_tcase(s, "open-return", start_open_returns_tracked);
 	tcase_add_test(tc, open_return_topic_answer_gets_ok);
 	tcase_add_test(tc, open_return_topic_plain_publish_is_ordinary);
 	return s;

@@ -51,7 +51,7 @@ static int alice_asks(struct client *alice, const char *timeout_ms)
 static struct msg *takes_request(struct client *resp)
 {
 	struct msg *m = expect_request(resp, "req/A", "question", "alice");
-	assert_correlation(m, "c-1");
+	assert_token(m, "c-1");
 	return m;
 }
 

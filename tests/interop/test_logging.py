@@ -7,7 +7,7 @@ for ordinary traffic or answered requests."""
 
 import re
 
-from rcpt_interop import Broker, Paho, PahoResponder, check_eq, check_receipt, main, option_names
+from rcpt_interop import Broker, Paho, PahoResponder, check, check_eq, check_receipt, main, option_names
 
 REQUESTS = 3
 ORDINARY = 20
@@ -98,14 +98,18 @@ def logging_start_up_line_states_effective_options(fx):
         ('default_timeout_ms', '1234'), ('acl_fallback', 'defer'), ('control_users', 'admin,ops'),
         ('sys_interval_s', '0'), ('request_prefix', 'ask/here')]))
     line = started_line(b)
-    stated = dict(re.findall(r'(\w+)=(\S+(?: \S+)*?)(?= \w+=|$)', line[len('receipts: started: '):]))
+    # The options, then after '; ' who decides the topics that are not the plugin's.
+    options, _, access = line[len('receipts: started: '):].partition('; ')
+    stated = dict(re.findall(r'(\w+)=(\S+(?: \S+)*?)(?= \w+=|$)', options))
     check_eq(sorted(stated), sorted(option_names()), 'options named in the start-up line')
     check_eq(stated, {
         'request_prefix': 'ask/here', 'return_prefix': 'ret', 'default_timeout_ms': '1234',
         'max_timeout_ms': '300000', 'max_pending': '1000000', 'max_pending_per_client': '10000',
-        'max_correlation_len': '256', 'acl_fallback': 'defer', 'sys_interval_s': '0',
+        'max_correlation_len': '256', 'acl_fallback': 'defer', 'open_return_topics': 'off', 'sys_interval_s': '0',
         'state_file': '(none)', 'save_interval_s': '5', 'control_users': 'admin,ops'},
         'effective options')
+    check(access.startswith('topics not ours: left to the other access control (acl_fallback set: no acl_file, '
+                            'auth_plugin or other plugin in '), 'access decision in the start-up line: %r' % access)
     check_eq(plugin_lines(b), [line], 'plugin lines at notice level at start')
 
 

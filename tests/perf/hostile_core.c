@@ -87,17 +87,25 @@ static struct rcpt_core *core_new(void)
 
 static char message_key;   /* the stored message, as the broker's topic pointer */
 
-/* A request stored and read by one recipient; false when refused. */
-static bool request(struct rcpt_core *c, const char *id, const char *rt, const void *corr, size_t corr_len)
+/* A request stored and read by one recipient; false when refused. token
+ * (16 bytes) gets what the recipient answers with, when not NULL. */
+static bool request_token(struct rcpt_core *c, const char *id, const char *rt, const void *corr, size_t corr_len,
+		uint8_t *token)
 {
 	struct rcpt_publish m = {.sender = {.id = id}, .topic = "req/A", .qos = 1,
 		.has_response_topic = true, .response_topic = rt, .has_correlation = true, .correlation = {corr, corr_len}};
 	struct rcpt_decision d;
 	rcpt_core__on_publish(c, &m, &d);
 	if(d.action != RCPT_REQUEST) return false;
+	if(token) memcpy(token, d.add_correlation.ptr, d.add_correlation.len);
 	rcpt_core__request_stored(c, d.pending, &message_key, "req/A");
-	rcpt_core__on_read(c, &message_key, "req/A", &(struct rcpt_client_ref){.id = "responder"});
+	rcpt_core__on_read(c, &message_key, "req/A", false, &(struct rcpt_client_ref){.id = "responder"});
 	return true;
+}
+
+static bool request(struct rcpt_core *c, const char *id, const char *rt, const void *corr, size_t corr_len)
+{
+	return request_token(c, id, rt, corr, corr_len, NULL);
 }
 
 /* ---- hash flooding ---- */
@@ -177,7 +185,7 @@ static void fan_out(int n)
 	double t0 = now_s();
 	for(int i = 0; i < n; i++){
 		snprintf(id, sizeof(id), "R%d", i);
-		rcpt_core__on_read(c, &message_key, "req/A", &(struct rcpt_client_ref){.id = id, .clean = true});
+		rcpt_core__on_read(c, &message_key, "req/A", false, &(struct rcpt_client_ref){.id = id, .clean = true});
 	}
 	rcpt_core__settle(c);
 	double t1 = now_s();
@@ -261,9 +269,11 @@ static double journal_cost(bool sync, int n)
 		RECEIPTS_OPT_JOURNAL_SYNC, sync ? "true" : "false", NULL};
 	struct rcpt_core *c = core_with(opts);
 	char corr[16];
+	uint8_t (*tokens)[16] = malloc((size_t)n * sizeof(*tokens));
+	if(tokens == NULL) exit(1);
 	for(int i = 0; i < n; i++){
 		int len = snprintf(corr, sizeof(corr), "%d", i);
-		request(c, "P", "ret/P/x", corr, (size_t)len);
+		request_token(c, "P", "ret/P/x", corr, (size_t)len, tokens[i]);
 	}
 	rcpt_core__settle(c);
 	/* A periodic save, then its writer reaped. */
@@ -275,14 +285,14 @@ static double journal_cost(bool sync, int n)
 	if(c->persist.disk_gen == 0 || c->persist.journal_fd < 0) exit(1);
 	double t0 = now_s();
 	for(int i = 0; i < n; i++){
-		int len = snprintf(corr, sizeof(corr), "%d", i);
 		struct rcpt_publish a = {.sender = {.id = "responder"}, .topic = "ret/P/x", .qos = 1,
-			.has_correlation = true, .correlation = {corr, (size_t)len}};
+			.has_correlation = true, .correlation = {tokens[i], 16}};
 		struct rcpt_decision d;
 		rcpt_core__on_publish(c, &a, &d);
 		if(d.action != RCPT_RECEIPT) exit(1);
 	}
 	double per = (now_s() - t0) / n;
+	free(tokens);
 	rcpt_core__free(c);
 	char name[320];
 	static const char *const files[] = {"", ".journal", ".journal.next", ".tmp"};

@@ -39,6 +39,7 @@
 #define SOAK_REQUEST_TOPIC "req/" SOAK_AREA
 #define SOAK_SHARED_FILTER "$share/soak/" SOAK_REQUEST_TOPIC
 #define SOAK_CORRELATION_LEN 8
+#define SOAK_TOKEN_LEN 16
 
 /* What a responder does with one request (drawn per request). */
 enum soak_behaviour {
@@ -94,6 +95,7 @@ struct soak_request {
 	uint8_t right_ok;         /* right-correlation answers accepted (PUBACK < 0x80) */
 	uint8_t right_refused;
 	uint8_t unknown;          /* answers whose PUBACK was lost with a cut connection */
+	uint8_t token[SOAK_TOKEN_LEN];   /* the correlation the responder got: the broker's token */
 };
 
 enum soak_conn {

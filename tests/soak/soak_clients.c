@@ -110,6 +110,29 @@ static struct soak_request *find_request(struct soak *s, const mosquitto_propert
 	return &s->reqs[id];
 }
 
+/* A request as a responder got it: named by its payload "q<id>", carrying
+ * the broker's token, which the answer must carry back. */
+static struct soak_request *find_delivered(struct soak *s, const struct mosquitto_message *msg,
+		const mosquitto_property *props, uint32_t *id_out)
+{
+	char text[16];
+	if(msg->payloadlen < 2 || msg->payloadlen >= (int)sizeof(text)) return NULL;
+	memcpy(text, msg->payload, (size_t)msg->payloadlen);
+	text[msg->payloadlen] = '\0';
+	char *end;
+	unsigned long id = strtoul(text + 1, &end, 10);
+	if(text[0] != 'q' || *end != '\0' || id >= s->issued) return NULL;
+	void *data = NULL;
+	uint16_t len = 0;
+	if(!mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA, &data, &len, false)) return NULL;
+	bool token = len == SOAK_TOKEN_LEN;
+	if(token) memcpy(s->reqs[id].token, data, SOAK_TOKEN_LEN);
+	free(data);
+	if(!token) return NULL;
+	*id_out = (uint32_t)id;
+	return &s->reqs[id];
+}
+
 static void remember_mid(struct soak_client *c, int mid, uint32_t id, enum soak_answer kind)
 {
 	c->mid_req[(uint16_t)mid] = id + 1;
@@ -132,13 +155,13 @@ static enum soak_behaviour pick_behaviour(struct soak *s)
 static void publish_answer(struct soak *s, struct soak_client *c, uint32_t id, enum soak_answer kind, bool forge)
 {
 	const struct soak_request *r = &s->reqs[id];
-	uint8_t corr[SOAK_CORRELATION_LEN + 1];
-	size_t corr_len = SOAK_CORRELATION_LEN;
-	put_correlation(corr, id);
+	uint8_t corr[SOAK_TOKEN_LEN + 1];
+	size_t corr_len = SOAK_TOKEN_LEN;
+	memcpy(corr, r->token, SOAK_TOKEN_LEN);
 	if(kind == SOAK_A_WRONG){
-		/* One byte longer than any correlation the requesters use: it can
-		 * never match another pending request by accident. */
-		memmove(corr + 1, corr, SOAK_CORRELATION_LEN);
+		/* One byte longer than any token: it can never match another
+		 * pending request by accident. */
+		memmove(corr + 1, corr, SOAK_TOKEN_LEN);
 		corr[0] = 'W';
 		corr_len++;
 	}
@@ -203,7 +226,7 @@ static void on_request(struct soak *s, struct soak_client *c, const struct mosqu
 		const mosquitto_property *props)
 {
 	uint32_t id;
-	struct soak_request *r = find_request(s, props, &id);
+	struct soak_request *r = find_delivered(s, msg, props, &id);
 	if(r == NULL || !delivery_ok(s, msg, props, r)){
 		s->counts.bad_delivery++;
 		if(r == NULL) return;

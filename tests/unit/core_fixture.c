@@ -5,6 +5,7 @@
 
 #include "core_fixture.h"
 #include "core_parts.h"
+#include "receipts.h"
 
 struct rcpt_core *core;
 
@@ -28,6 +29,12 @@ void core_recreate(const char *const *opts)
 	core = t_core_new(opts);
 }
 
+void core_track_open_returns(void)
+{
+	static const char *const opts[] = {RECEIPTS_OPT_OPEN_RETURN_TOPICS, "tracked", NULL};
+	core_recreate(opts);
+}
+
 TCase *core_tcase(Suite *s, const char *name)
 {
 	TCase *tc = tcase_create(name);
@@ -40,6 +47,7 @@ struct rcpt_decision core_publish(const struct rcpt_publish *m)
 {
 	struct rcpt_decision d;
 	rcpt_core__on_publish(core, m, &d);
+	t_note(&d);
 	return d;
 }
 

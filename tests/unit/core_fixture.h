@@ -21,6 +21,10 @@ void core_teardown(void);
  * key, value pairs), on a reset fake host. */
 void core_recreate(const char *const *opts);
 
+/* Replaces the core by one that tracks requests with open return topics
+ * (plugin_opt_open_return_topics tracked). */
+void core_track_open_returns(void);
+
 /* A test case of s with the core_setup/core_teardown checked fixture. */
 TCase *core_tcase(Suite *s, const char *name);
 

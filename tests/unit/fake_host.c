@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "fake_host.h"
+#include "pending.h"
 
 static uint64_t clock_ms = FAKE_EPOCH_MS;
 static int publish_rc = RCPT_OK;
@@ -111,6 +112,21 @@ static void fake_log_printf(int level, const char *fmt, ...)
 	log_count++;
 }
 
+static fake_others_fn others_fn;
+
+/* The client handle of every fake client is its id. */
+static enum rcpt_others fake_ask_others(void *ctx, const void *client, const char *topic,
+		enum rcpt_others_access access)
+{
+	(void)ctx;
+	return others_fn ? others_fn(client, topic, access) : RCPT_OTHERS_NONE;
+}
+
+void fake_host__set_others(fake_others_fn fn)
+{
+	others_fn = fn;
+}
+
 static const struct rcpt_host host = {
 	.ctx = NULL,
 	.now_ms = fake_now,
@@ -119,6 +135,7 @@ static const struct rcpt_host host = {
 	.publish_plain = fake_publish_plain,
 	.log_printf = fake_log_printf,
 	.log_levels = {RCPT_LOG_DEBUG, RCPT_LOG_INFO, RCPT_LOG_NOTICE, RCPT_LOG_WARNING, RCPT_LOG_ERR},
+	.ask_others = fake_ask_others,
 };
 
 void fake_host__clear(void)
@@ -145,13 +162,54 @@ void fake_host__clear(void)
 	receipt_count = receipt_cap = log_count = log_cap = 0;
 }
 
+/* ---- tokens handed to responders ---- */
+
+/* What a responder received: the token of each request, by the return
+ * topic and correlation the requester sent, so that an answer written
+ * with the requester's correlation carries the token as a real responder's
+ * would. The newest entries win; a ring is plenty for one test. */
+struct token_entry {
+	char topic[160];
+	unsigned char corr[64];
+	size_t corr_len;
+	uint8_t token[RCPT_TOKEN_LEN];
+};
+static struct token_entry book[1024];
+static size_t book_count;
+
+void t_note(const struct rcpt_decision *d)
+{
+	if(d->action != RCPT_REQUEST || d->add_correlation.len != RCPT_TOKEN_LEN) return;
+	const struct rcpt_pending *p = d->pending;
+	if(p == NULL || p->topic_len >= sizeof(book[0].topic) || p->correlation_len > sizeof(book[0].corr)) return;
+	struct token_entry *e = &book[book_count++ % (sizeof(book) / sizeof(book[0]))];
+	memcpy(e->topic, rcpt_pending__topic(p), p->topic_len + 1u);
+	memcpy(e->corr, rcpt_pending__correlation(p), p->correlation_len);
+	e->corr_len = p->correlation_len;
+	memcpy(e->token, p->token, RCPT_TOKEN_LEN);
+}
+
+const uint8_t *t_token_of(const char *topic, const void *corr, size_t len)
+{
+	size_t n = book_count < sizeof(book) / sizeof(book[0]) ? book_count : sizeof(book) / sizeof(book[0]);
+	for(size_t i = 0; i < n; i++){
+		const struct token_entry *e = &book[(book_count - 1 - i) % (sizeof(book) / sizeof(book[0]))];
+		if(!strcmp(e->topic, topic) && e->corr_len == len && (len == 0 || !memcmp(e->corr, corr, len))){
+			return e->token;
+		}
+	}
+	return NULL;
+}
+
 void fake_host__reset(void)
 {
 	fake_host__clear();
+	book_count = 0;
 	clock_ms = FAKE_EPOCH_MS;
 	publish_rc = RCPT_OK;
 	wall_set = false;
 	wall_offset_ms = 0;
+	others_fn = NULL;
 }
 
 void fake_host__advance_ms(uint64_t ms)
@@ -251,6 +309,7 @@ struct rcpt_publish t_msg(const char *sender, const char *topic)
 	memset(&m, 0, sizeof(m));
 	m.sender.id = sender;
 	m.sender.clean = true;
+	m.sender.handle = sender;
 	m.topic = topic;
 	m.qos = 1;
 	m.payload.ptr = "payload";
@@ -278,9 +337,10 @@ struct rcpt_publish t_ans(const char *sender, const char *topic, const void *cor
 {
 	struct rcpt_publish m = t_msg(sender, topic);
 	if(corr){
+		const uint8_t *token = t_token_of(topic, corr, len);
 		m.has_correlation = true;
-		m.correlation.ptr = corr;
-		m.correlation.len = len;
+		m.correlation.ptr = token ? (const void *)token : corr;
+		m.correlation.len = token ? RCPT_TOKEN_LEN : len;
 	}
 	return m;
 }
@@ -297,6 +357,7 @@ struct rcpt_decision t_request(struct rcpt_core *core, const struct rcpt_publish
 {
 	struct rcpt_decision d;
 	rcpt_core__on_publish(core, msg, &d);
+	t_note(&d);
 	ck_assert_msg(d.action == RCPT_REQUEST, "request on '%s' from '%s': action %d reason %s",
 			msg->topic, msg->sender.id, (int)d.action, d.reason ? d.reason : "-");
 	ck_assert_ptr_nonnull(d.pending);
@@ -307,8 +368,8 @@ struct rcpt_decision t_request(struct rcpt_core *core, const struct rcpt_publish
 void t_read_as(struct rcpt_core *core, const void *key, const char *topic, const char *receiver,
 		bool clean)
 {
-	struct rcpt_client_ref who = {.id = receiver, .clean = clean};
-	ck_assert_int_eq(rcpt_core__on_read(core, key, topic, &who), RCPT_ACCESS_FALLBACK);
+	struct rcpt_client_ref who = {.id = receiver, .clean = clean, .handle = receiver};
+	ck_assert_int_eq(rcpt_core__on_read(core, key, topic, false, &who), RCPT_ACCESS_FALLBACK);
 }
 
 void t_read(struct rcpt_core *core, const void *key, const char *topic, const char *receiver)

@@ -55,6 +55,11 @@ const struct rcpt_host *fake_host__host(void);
 /* What publish returns from now on (RCPT_OK by default). */
 void fake_host__set_publish_rc(int rc);
 
+/* What the broker's other access control answers (NULL: there is none).
+ * client is the asking client's id. Reset by fake_host__reset. */
+typedef enum rcpt_others (*fake_others_fn)(const char *client, const char *topic, enum rcpt_others_access access);
+void fake_host__set_others(fake_others_fn fn);
+
 size_t fake_host__publish_count(void);
 const struct fake_receipt *fake_host__published(size_t i);
 size_t fake_host__plain_count(void);
@@ -74,7 +79,14 @@ struct rcpt_publish t_msg(const char *sender, const char *topic);
 /* A request: response_topic and corr (a string) may be NULL. */
 struct rcpt_publish t_req(const char *sender, const char *topic, const char *response_topic,
 		const char *corr);
-/* An answer carrying correlation bytes (corr NULL: no correlation). */
+/* Notes the token of an accepted request (any other decision is ignored). */
+void t_note(const struct rcpt_decision *d);
+/* The token noted for a request with this return topic and requester's
+ * correlation (len 0: it sent none), newest first; NULL if none. */
+const uint8_t *t_token_of(const char *topic, const void *corr, size_t len);
+/* An answer as a responder writes it: corr is the requester's correlation,
+ * replaced by the token of the noted request it names, if any (corr NULL:
+ * no correlation at all). */
 struct rcpt_publish t_ans(const char *sender, const char *topic, const void *corr, size_t len);
 
 /* A distinct message key per index, as the broker's stored topic pointer. */

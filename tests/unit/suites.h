@@ -16,5 +16,8 @@ Suite *sessions_suite(void);
 Suite *control_suite(void);
 Suite *state_suite(void);
 Suite *props_suite(void);
+Suite *others_suite(void);
+Suite *brokerconf_suite(void);
+Suite *trust_suite(void);
 
 #endif

@@ -63,7 +63,8 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.max_pending_anonymous, 0);
 	ck_assert_uint_eq(cfg.max_return_topic_len, 256);
 	ck_assert_uint_eq(cfg.max_pending_bytes, 268435456u);
-	ck_assert_int_eq(cfg.acl_fallback, RCPT_FALLBACK_ALLOW);
+	ck_assert_int_eq(cfg.acl_fallback, RCPT_FALLBACK_AUTO);
+	ck_assert_int_eq(cfg.open_return_topics, RCPT_OPEN_RETURN_OFF);
 	ck_assert_uint_eq(cfg.sys_interval_s, 10);
 	ck_assert_ptr_null(cfg.control_users);
 	ck_assert(!rcpt_config__is_control_user(&cfg, "admin"));
@@ -78,7 +79,7 @@ START_TEST(test_describe)
 	ck_assert_str_eq(line, "request_prefix=req return_prefix=ret default_timeout_ms=30000 "
 			"max_timeout_ms=300000 max_pending=1000000 max_pending_per_client=10000 "
 			"max_pending_per_user=10000 max_pending_anonymous=0 max_pending_bytes=268435456 "
-			"max_correlation_len=256 max_return_topic_len=256 acl_fallback=allow sys_interval_s=10 "
+			"max_correlation_len=256 max_return_topic_len=256 acl_fallback=auto open_return_topics=off sys_interval_s=10 "
 			"state_file=(none) save_interval_s=5 journal_sync=false control_users=(none: control API off)");
 	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_CONTROL_USERS, "admin,ops", err, sizeof(err)), RCPT_OK);
 	rcpt_config__describe(&cfg, line, sizeof(line));
@@ -114,9 +115,23 @@ START_TEST(test_acl_fallback_parsed)
 	ck_assert_int_eq(cfg.acl_fallback, RCPT_FALLBACK_DEFER);
 	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_ACL_FALLBACK, "allow", err, sizeof(err)), RCPT_OK);
 	ck_assert_int_eq(cfg.acl_fallback, RCPT_FALLBACK_ALLOW);
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_ACL_FALLBACK, "auto", err, sizeof(err)), RCPT_OK);
+	ck_assert_int_eq(cfg.acl_fallback, RCPT_FALLBACK_AUTO);
 	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_ACL_FALLBACK, "deny", err, sizeof(err)), RCPT_ERR_INVAL);
 	assert_err_names(RECEIPTS_OPT_ACL_FALLBACK);
-	ck_assert_int_eq(cfg.acl_fallback, RCPT_FALLBACK_ALLOW);
+	ck_assert_int_eq(cfg.acl_fallback, RCPT_FALLBACK_AUTO);
+}
+END_TEST
+
+START_TEST(test_open_return_topics_parsed)
+{
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_OPEN_RETURN_TOPICS, "tracked", err, sizeof(err)), RCPT_OK);
+	ck_assert_int_eq(cfg.open_return_topics, RCPT_OPEN_RETURN_TRACKED);
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_OPEN_RETURN_TOPICS, "off", err, sizeof(err)), RCPT_OK);
+	ck_assert_int_eq(cfg.open_return_topics, RCPT_OPEN_RETURN_OFF);
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_OPEN_RETURN_TOPICS, "on", err, sizeof(err)), RCPT_ERR_INVAL);
+	assert_err_names(RECEIPTS_OPT_OPEN_RETURN_TOPICS);
+	ck_assert_int_eq(cfg.open_return_topics, RCPT_OPEN_RETURN_OFF);
 }
 END_TEST
 
@@ -306,16 +321,16 @@ START_TEST(test_core_uses_configured_prefixes)
 	struct rcpt_core *core = t_core_new(opts);
 	struct rcpt_decision d;
 	struct rcpt_publish m = t_req("C", "svc/ask/A", "back/C/x", "c1");
-	rcpt_core__on_publish(core, &m, &d);
+	rcpt_core__on_publish(core, &m, &d); t_note(&d);
 	ck_assert_int_eq(d.action, RCPT_REQUEST);
 	rcpt_core__request_abort(core, d.pending);
 
 	m = t_req("C", "req/A", "ret/C/x", "c2");
-	rcpt_core__on_publish(core, &m, &d);
+	rcpt_core__on_publish(core, &m, &d); t_note(&d);
 	ck_assert_int_eq(d.action, RCPT_PASS);
 
 	m = t_msg("C", "back/D/x");
-	rcpt_core__on_publish(core, &m, &d);
+	rcpt_core__on_publish(core, &m, &d); t_note(&d);
 	ck_assert_int_eq(d.action, RCPT_REFUSE);
 	ck_assert_str_eq(d.reason, RECEIPTS_UNMATCHED_NO_CORRELATION);
 	ck_assert_uint_eq(fake_host__publish_count(), 0);
@@ -339,6 +354,7 @@ Suite *config_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_prefixes_parsed);
 	tcase_add_test(tc, test_acl_fallback_parsed);
+	tcase_add_test(tc, test_open_return_topics_parsed);
 	tcase_add_loop_test(tc, test_numeric_bounds_accepted, 0, NUMERIC_COUNT);
 	tcase_add_test(tc, test_control_users_parsed);
 	tcase_add_test(tc, test_core_uses_configured_prefixes);

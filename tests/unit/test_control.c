@@ -75,13 +75,15 @@ START_TEST(test_get_stats)
 {
 	t_delivered(core, "C", "A", "ret/C/x", "c1", "R", 0);
 	t_delivered(core, "C", "B", "ret/C/x", "c2", "R", 1);
-	struct rcpt_publish dup = t_req("C", "req/A", "ret/C/x", "c1");
+	struct rcpt_publish bad = t_req("C", "req/A", "ret/C/x", "c3");
+	bad.timeout_count = 1;
+	bad.timeout = "0";
 	struct rcpt_decision d;
-	rcpt_core__on_publish(core, &dup, &d);
+	rcpt_core__on_publish(core, &bad, &d);
 	ck_assert_int_eq(d.action, RCPT_REFUSE);
 	fake_host__advance_ms(40);
 	struct rcpt_publish a = t_ans("R", "ret/C/x", "c2", 2);
-	rcpt_core__on_publish(core, &a, &d);
+	rcpt_core__on_publish(core, &a, &d); t_note(&d);
 	ck_assert_int_eq(d.action, RCPT_RECEIPT);
 
 	const cJSON *data = data_of(control("{\"commands\":[{\"command\":\"getStats\",\"correlationData\":\"k\"}]}"),
@@ -99,13 +101,15 @@ START_TEST(test_get_stats)
 	ck_assert_int_eq((int)number(totals, "ok"), 1);
 	ck_assert_int_eq((int)number(totals, "rejected"), 1);
 	const cJSON *by_reason = cJSON_GetObjectItemCaseSensitive(data, "rejectedByReason");
-	ck_assert_int_eq((int)number(by_reason, RECEIPTS_REJECT_DUPLICATE), 1);
+	ck_assert_int_eq((int)number(by_reason, RECEIPTS_REJECT_BAD_TIMEOUT), 1);
 	ck_assert_int_eq((int)number(by_reason, RECEIPTS_REJECT_BAD_AREA), 0);
 	const cJSON *ms = cJSON_GetObjectItemCaseSensitive(data, "receiptMs");
 	ck_assert_int_eq((int)number(ms, "samples"), 1);
 	ck_assert_int_eq((int)number(ms, "p50"), 40);
 	ck_assert_int_eq((int)number(ms, "p99"), 40);
-	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	/* The refused request's `rejected` receipt, and nothing else. */
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	ck_assert_str_eq(fake_host__published(0)->status, RECEIPTS_STATUS_REJECTED);
 }
 END_TEST
 

@@ -7,7 +7,7 @@
 
 #include "hash.h"
 #include "htable.h"
-#include "pending.h"
+#include "clients.h"
 #include "suites.h"
 
 struct item {
@@ -221,23 +221,19 @@ static uint32_t old_hash(uint32_t seed, const void *data, size_t len)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
-/* The pending table's old key: the return topic's hash seeds the
- * correlation's. */
-static uint32_t old_pending_hash(const char *topic, const void *corr, size_t corr_len)
-{
-	return old_hash(old_hash(RCPT_HASH_SEED, topic, strlen(topic)) ^ (uint32_t)corr_len, corr, corr_len);
-}
-
-/* 8-byte correlations that all hash to `target` under the old hash: pick
- * 64-bit results that fold to it, and undo the multiply and the xor. */
-static void craft_old_collision(const char *topic, uint32_t target, uint32_t i, uint8_t corr[8])
+/* 8-byte client ids that all hash to `target` under the old hash (the
+ * client registry's key): pick 64-bit results that fold to it, and undo the
+ * multiply and the xor. Words with a NUL byte cannot be ids: false. */
+static bool craft_old_collision(uint32_t target, uint32_t i, char id[9])
 {
 	uint64_t inverse = OLD_MULTIPLIER;   /* Newton: each step doubles the correct low bits */
 	for(int k = 0; k < 5; k++) inverse *= 2 - OLD_MULTIPLIER * inverse;
-	uint64_t h = old_hash(RCPT_HASH_SEED, topic, strlen(topic)) ^ 8u;
+	uint64_t h = RCPT_HASH_SEED;
 	uint64_t out = ((uint64_t)i << 32) | (uint32_t)(target ^ i);
 	uint64_t word = (out * inverse) ^ ((h << 5) | (h >> 59));
-	memcpy(corr, &word, 8);
+	memcpy(id, &word, 8);
+	id[8] = '\0';
+	return memchr(id, '\0', 8) == NULL;
 }
 
 static size_t longest_chain(const struct rcpt_htable *t)
@@ -251,58 +247,41 @@ static size_t longest_chain(const struct rcpt_htable *t)
 	return worst;
 }
 
-/* 100,000 correlations crafted to share one hash under the old function
- * spread over the pending table under the keyed one: every lookup, insert
- * and removal walks a short chain. */
+/* 100,000 client ids crafted to share one hash under the old function
+ * spread over the client registry under the keyed one: every lookup,
+ * insert and removal walks a short chain. */
 START_TEST(test_flooding_spreads)
 {
 	enum { N = 100000 };
-	static const char topic[] = "replies/attacker";
-	uint8_t (*corr)[8] = malloc(N * sizeof(*corr));
-	ck_assert_ptr_nonnull(corr);
-	for(uint32_t i = 0; i < N; i++){
-		craft_old_collision(topic, 0x5eed5eedu, i, corr[i]);
-		ck_assert_uint_eq(old_pending_hash(topic, corr[i], 8), 0x5eed5eedu);
+	char (*ids)[9] = malloc(N * sizeof(*ids));
+	ck_assert_ptr_nonnull(ids);
+	uint32_t made = 0;
+	for(uint32_t i = 0; made < N; i++){
+		if(!craft_old_collision(0x5eed5eedu, i, ids[made])) continue;
+		ck_assert_uint_eq(old_hash(RCPT_HASH_SEED, ids[made], 8), 0x5eed5eedu);
+		made++;
 	}
-	ck_assert(memcmp(corr[1], corr[2], 8));
+	ck_assert(strcmp(ids[1], ids[2]));
 
 	rcpt_hash__init_key();
-	struct rcpt_stats stats = {0};
 	struct rcpt_clients clients;
-	struct rcpt_areas areas;
-	struct rcpt_pending_table t;
 	ck_assert_int_eq(rcpt_clients__init(&clients), RCPT_OK);
-	ck_assert_int_eq(rcpt_areas__init(&areas), RCPT_OK);
-	ck_assert_int_eq(rcpt_pending__init(&t, &clients, &areas, &stats), RCPT_OK);
-	struct rcpt_client *c = rcpt_clients__add(&clients, "attacker", RCPT_SESSION_ONLINE_CLEAN);
-	ck_assert_ptr_nonnull(c);
-	struct rcpt_pending **made = malloc(N * sizeof(*made));
-	ck_assert_ptr_nonnull(made);
 	for(uint32_t i = 0; i < N; i++){
-		struct rcpt_pending_spec spec = {
-			.requester = c, .area = "a", .area_len = 1,
-			.topic = topic, .topic_len = strlen(topic),
-			.correlation = corr[i], .correlation_len = 8,
-			.deadline_ms = 1000 + i,
-		};
-		made[i] = rcpt_pending__create(&t, &spec);
-		ck_assert_ptr_nonnull(made[i]);
+		ck_assert_ptr_null(rcpt_clients__find(&clients, ids[i]));
+		ck_assert_ptr_nonnull(rcpt_clients__add(&clients, ids[i], RCPT_SESSION_ONLINE_CLEAN));
 	}
-	ck_assert_uint_eq(rcpt_htable__count(&t.by_key), N);
+	ck_assert_uint_eq(rcpt_clients__count(&clients), N);
 	/* Random keys at this load have a longest chain of about 8. */
-	size_t worst = longest_chain(&t.by_key);
-	ck_assert_uint_le(worst, 16);
+	ck_assert_uint_le(longest_chain(&clients.table), 16);
 	for(uint32_t i = 0; i < N; i++){
-		ck_assert_ptr_eq(rcpt_pending__find(&t, topic, strlen(topic), corr[i], 8), made[i]);
+		struct rcpt_client *c = rcpt_clients__find(&clients, ids[i]);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_str_eq(c->id, ids[i]);
+		rcpt_clients__release_if_unused(&clients, c);
 	}
-	for(uint32_t i = 0; i < N; i++) rcpt_pending__destroy(&t, made[i]);
-	ck_assert_uint_eq(rcpt_htable__count(&t.by_key), 0);
-	ck_assert_uint_eq(stats.pending, 0);
-	rcpt_pending__free(&t);
-	rcpt_areas__free(&areas);
+	ck_assert_uint_eq(rcpt_clients__count(&clients), 0);
 	rcpt_clients__free(&clients);
-	free(made);
-	free(corr);
+	free(ids);
 }
 END_TEST
 

@@ -117,9 +117,10 @@ static bool reserved_on_request(const char *name)
 		|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON);
 }
 
+/* A receipt loses the same names: a requester trusts them as the broker's. */
 static bool reserved_on_receipt(const char *name)
 {
-	return !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON);
+	return reserved_on_request(name);
 }
 
 /* The description of what a list must become: every kept property of in,
@@ -167,7 +168,8 @@ static void run_request(const struct request_case *c)
 	add[n_add++] = (struct prop)USER(RECEIPTS_PROP_REQUESTER, c->d.requester);
 	if(c->d.original_topic) add[n_add++] = (struct prop)USER(RECEIPTS_PROP_ORIGINAL_TOPIC, c->d.original_topic);
 	struct prop want[16];
-	size_t n_want = expected(c->in, c->n, c->d.set_response_topic != NULL, c->d.add_correlation.len > 0,
+	/* The client's correlation always goes: responders get the token. */
+	size_t n_want = expected(c->in, c->n, c->d.set_response_topic != NULL, true,
 			reserved_on_request, add, n_add, want);
 	mosquitto_property *reference = build(want, n_want);
 	assert_same_list(list, reference);
@@ -176,7 +178,8 @@ static void run_request(const struct request_case *c)
 }
 
 #define REQ(...) {__VA_ARGS__}
-static const struct rcpt_decision plain_request = {.action = RCPT_REQUEST, .requester = "alice"};
+static const struct rcpt_decision plain_request = {.action = RCPT_REQUEST, .requester = "alice",
+	.add_correlation = {"0123456789abcdef", 16}};
 
 START_TEST(test_request_lists)
 {
@@ -204,7 +207,7 @@ START_TEST(test_request_lists)
 				.add_correlation = {"\1\2\3\4\5\6\7\10", 8}}},
 		{"re-routed: original topic added", {USER("subject-area", "echo"), RT("ret/alice/1"), CORR("c")}, 3,
 			{.action = RCPT_REQUEST, .requester = "alice", .new_topic = "req/echo",
-				.original_topic = "devices/42/config"}},
+				.original_topic = "devices/42/config", .add_correlation = {"0123456789abcdef", 16}}},
 	};
 	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) run_request(&cases[i]);
 }
@@ -216,18 +219,25 @@ struct receipt_case {
 	const char *what;
 	struct prop in[8];
 	size_t n;
-	bool strip;
+	const char *restore;   /* the requester's correlation; NULL: it sent none */
 };
 
 static void run_receipt(const struct receipt_case *c)
 {
 	mosquitto_property *list = build(c->in, c->n);
 	const mosquitto_property *head = list;
-	ck_assert_int_eq(rcpt_props__apply_receipt(&list, c->strip), MOSQ_ERR_SUCCESS);
+	struct rcpt_bytes restore = {c->restore, c->restore ? strlen(c->restore) : 0};
+	ck_assert_int_eq(rcpt_props__apply_receipt(&list, restore), MOSQ_ERR_SUCCESS);
 	if(head) ck_assert_msg(list == head, "%s: the first node was replaced", c->what);
-	struct prop add[1] = {USER(RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK)};
+	struct prop add[2];
+	size_t n_add = 0;
+	if(c->restore){
+		add[n_add++] = (struct prop){.id = MQTT_PROP_CORRELATION_DATA, .bin = c->restore,
+			.bin_len = (uint16_t)restore.len};
+	}
+	add[n_add++] = (struct prop)USER(RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK);
 	struct prop want[16];
-	size_t n_want = expected(c->in, c->n, false, c->strip, reserved_on_receipt, add, 1, want);
+	size_t n_want = expected(c->in, c->n, false, true, reserved_on_receipt, add, n_add, want);
 	mosquitto_property *reference = build(want, n_want);
 	assert_same_list(list, reference);
 	mosquitto_property_free_all(&reference);
@@ -237,16 +247,16 @@ static void run_receipt(const struct receipt_case *c)
 START_TEST(test_receipt_lists)
 {
 	static const struct receipt_case cases[] = {
-		{"correlation alone, kept", {CORR("c1")}, 1, false},
-		{"correlation alone, stripped (mosquitto_rr)", {CORR("\1\2\3\4\5\6\7\10")}, 1, true},
-		{"no properties at all", {{0}}, 0, false},
-		{"forged receipt first", {USER("receipt", "ok"), CORR("c1")}, 2, false},
-		{"forged reason last", {CORR("c1"), USER("k", "v"), USER("receipt-reason", "x")}, 3, false},
-		{"forged receipts repeated around the correlation", {USER("receipt", "a"), USER("receipt", "b"),
-				CORR("c1"), USER("receipt", "c")}, 4, true},
-		{"request properties are the responder's own", {USER("requester", "r"), USER("subject-area", "A"),
-				CORR("c1")}, 3, false},
-		{"others kept in order", {CT("application/json"), PFI(1), CORR("c1"), USER("k", "")}, 4, true},
+		{"token replaced by the requester's correlation", {CORR("0123456789abcdef")}, 1, "c1"},
+		{"token taken off (mosquitto_rr)", {CORR("0123456789abcdef")}, 1, NULL},
+		{"no properties at all", {{0}}, 0, "c1"},
+		{"forged receipt first", {USER("receipt", "ok"), CORR("0123456789abcdef")}, 2, "c1"},
+		{"forged reason last", {CORR("0123456789abcdef"), USER("k", "v"), USER("receipt-reason", "x")}, 3, "c1"},
+		{"forged receipts repeated around the token", {USER("receipt", "a"), USER("receipt", "b"),
+				CORR("0123456789abcdef"), USER("receipt", "c")}, 4, NULL},
+		{"forged requester and request properties", {USER("requester", "r"), USER("subject-area", "A"),
+				CORR("0123456789abcdef")}, 3, "c1"},
+		{"others kept in order", {CT("application/json"), PFI(1), CORR("0123456789abcdef"), USER("k", "")}, 4, NULL},
 	};
 	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) run_receipt(&cases[i]);
 }

@@ -8,14 +8,16 @@
 #include "core_parts.h"
 #include "suites.h"
 
-static void expect_receipt(const struct rcpt_publish *m, bool strip)
+/* none: the requester sent no correlation, so the receipt carries none;
+ * otherwise the requester's own comes back in place of the token. */
+static void expect_receipt(const struct rcpt_publish *m, bool none)
 {
 	size_t pubs = fake_host__publish_count();
 	size_t notices = fake_host__log_count(RCPT_LOG_NOTICE);
 	uint64_t ok = t_stats(core).totals[RCPT_OUTCOME_OK];
 	struct rcpt_decision d = core_publish(m);
 	ck_assert_int_eq(d.action, RCPT_RECEIPT);
-	ck_assert(d.strip_correlation == strip);
+	ck_assert(none == (d.restore_correlation.len == 0));
 	ck_assert_uint_eq(t_stats(core).totals[RCPT_OUTCOME_OK], ok + 1);
 	ck_assert_uint_eq(fake_host__publish_count(), pubs);
 	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_NOTICE), notices);
@@ -63,11 +65,11 @@ START_TEST(test_answer_with_broker_correlation)
 {
 	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", NULL);
 	struct rcpt_decision d = t_request(core, &m, t_key(0));
-	unsigned char corr[8];
-	ck_assert_uint_eq(d.add_correlation.len, 8);
-	memcpy(corr, d.add_correlation.ptr, 8);
+	unsigned char token[RCPT_TOKEN_LEN];
+	ck_assert_uint_eq(d.add_correlation.len, RCPT_TOKEN_LEN);
+	memcpy(token, d.add_correlation.ptr, RCPT_TOKEN_LEN);
 	t_read(core, t_key(0), "req/A", "R");
-	struct rcpt_publish a = t_ans("R", "ret/C/x", corr, 8);
+	struct rcpt_publish a = t_ans("R", "ret/C/x", token, RCPT_TOKEN_LEN);
 	expect_receipt(&a, true);
 	fake_host__advance_ms(300000);
 	rcpt_core__on_tick(core);
@@ -159,6 +161,7 @@ END_TEST
 
 START_TEST(test_open_return_answer)
 {
+	core_track_open_returns();
 	t_delivered(core, "C", "A", "answers/C", "c1", "R", 0);
 	ck_assert_uint_eq(core->pending.open_return_count, 1);
 	struct rcpt_publish a = t_ans("R", "answers/C", "c1", 2);
@@ -173,6 +176,7 @@ END_TEST
 
 START_TEST(test_open_return_other_traffic_passes)
 {
+	core_track_open_returns();
 	t_delivered(core, "C", "A", "answers/C", "c1", "R", 0);
 	struct rcpt_publish a = t_ans("R", "answers/C", "c2", 2);
 	expect_pass(&a);
@@ -190,6 +194,7 @@ END_TEST
  * on an open topic: it would end the request without an answer. */
 START_TEST(test_open_return_not_delivered)
 {
+	core_track_open_returns();
 	t_delivered(core, "C", "A", "answers/C", "c1", "R", 0);
 	struct rcpt_publish a = t_ans("X", "answers/C", "c1", 2);
 	expect_unmatched(&a, RECEIPTS_UNMATCHED_NOT_DELIVERED);
@@ -199,6 +204,7 @@ END_TEST
 
 START_TEST(test_may_concern)
 {
+	core_track_open_returns();
 	ck_assert(rcpt_core__may_concern(core, "req/A", false, false, false));
 	ck_assert(rcpt_core__may_concern(core, "req", false, false, false));
 	ck_assert(rcpt_core__may_concern(core, "ret/C/x", false, false, false));

@@ -61,7 +61,9 @@ START_TEST(test_request_on_area_topic)
 	ck_assert_ptr_null(d.new_topic);
 	ck_assert_ptr_null(d.original_topic);
 	ck_assert_ptr_null(d.set_response_topic);
-	ck_assert_uint_eq(d.add_correlation.len, 0);
+	/* Responders get the token, the requester's correlation stays here. */
+	ck_assert_uint_eq(d.add_correlation.len, RCPT_TOKEN_LEN);
+	ck_assert_mem_eq(d.add_correlation.ptr, d.pending->token, RCPT_TOKEN_LEN);
 	ck_assert_str_eq(d.requester, "C");
 	ck_assert_str_eq(d.pending->area->name, "A");
 	ck_assert_str_eq(rcpt_pending__topic(d.pending), "ret/C/x");
@@ -130,7 +132,7 @@ START_TEST(test_return_area_sets_response_topic)
 	struct rcpt_decision d = accept(&m);
 	ck_assert_str_eq(d.set_response_topic, "ret/C/N");
 	ck_assert_str_eq(rcpt_pending__topic(d.pending), "ret/C/N");
-	ck_assert_uint_eq(d.add_correlation.len, 0);
+	ck_assert_uint_eq(d.add_correlation.len, RCPT_TOKEN_LEN);
 	assert_quiet();
 }
 END_TEST
@@ -139,18 +141,20 @@ START_TEST(test_missing_correlation_added)
 {
 	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", NULL);
 	struct rcpt_decision d = accept(&m);
-	ck_assert_uint_eq(d.add_correlation.len, 8);
-	unsigned char first[8];
-	memcpy(first, d.add_correlation.ptr, 8);
-	ck_assert(d.pending->broker_correlation);
+	ck_assert_uint_eq(d.add_correlation.len, RCPT_TOKEN_LEN);
+	unsigned char first[RCPT_TOKEN_LEN];
+	memcpy(first, d.add_correlation.ptr, RCPT_TOKEN_LEN);
+	ck_assert(d.pending->no_correlation);
+	ck_assert_uint_eq(d.pending->correlation_len, 0);
 
 	/* An empty correlation is no correlation either. */
 	m.has_correlation = true;
 	m.correlation.ptr = "";
 	m.correlation.len = 0;
 	d = accept(&m);
-	ck_assert_uint_eq(d.add_correlation.len, 8);
-	ck_assert_mem_ne(d.add_correlation.ptr, first, 8);
+	ck_assert_uint_eq(d.add_correlation.len, RCPT_TOKEN_LEN);
+	ck_assert(d.pending->no_correlation);
+	ck_assert_mem_ne(d.add_correlation.ptr, first, RCPT_TOKEN_LEN);
 	ck_assert_uint_eq(t_stats(core).pending, 2);
 	assert_quiet();
 }
@@ -158,6 +162,7 @@ END_TEST
 
 START_TEST(test_open_return_topic)
 {
+	core_track_open_returns();
 	struct rcpt_publish m = t_req("C", "req/A", "answers/C", "c1");
 	struct rcpt_decision d = accept(&m);
 	ck_assert(d.pending->open_return);
@@ -189,7 +194,7 @@ START_TEST(test_not_a_request_passes)
 	cases[2] = t_req("C", "other/topic", "ret/C/x", "c1");   /* not to an area */
 	cases[3] = t_req("C", "other/topic", NULL, NULL);
 	for(size_t i = 0; i < 4; i++){
-		rcpt_core__on_publish(core, &cases[i], &d);
+		rcpt_core__on_publish(core, &cases[i], &d); t_note(&d);
 		ck_assert_msg(d.action == RCPT_PASS, "case %zu: action %d", i, (int)d.action);
 		ck_assert_ptr_null(d.new_topic);
 		ck_assert_ptr_null(d.pending);
@@ -221,6 +226,7 @@ END_TEST
 
 START_TEST(test_request_abort)
 {
+	core_track_open_returns();
 	struct rcpt_publish m = t_req("C", "req/A", "answers/x", "c1");
 	struct rcpt_decision d = accept(&m);
 	rcpt_core__request_abort(core, d.pending);
@@ -326,41 +332,30 @@ START_TEST(test_bad_client_id)
 }
 END_TEST
 
-/* A duplicate gets no rejected receipt: it would carry the correlation of
- * the original, which is still pending. */
-START_TEST(test_duplicate)
+/* The same return topic and correlation twice is two requests: each has
+ * its own token, and each answer ends only its own. */
+START_TEST(test_same_pair_twice)
 {
 	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
-	struct rcpt_decision d = accept(&m);
-	struct rcpt_pending *original = d.pending;
-	expect_refused(&m, RECEIPTS_REJECT_DUPLICATE, NULL);
-	/* Another area, same pair: still a duplicate. */
-	struct rcpt_publish other = t_req("C", "req/B", "ret/C/x", "c1");
-	expect_refused(&other, RECEIPTS_REJECT_DUPLICATE, NULL);
+	struct rcpt_decision d1 = t_request(core, &m, t_key(0));
+	t_read(core, t_key(0), "req/A", "R");
+	struct rcpt_decision d2 = t_request(core, &m, t_key(1));
+	t_read(core, t_key(1), "req/A", "R");
+	ck_assert_ptr_ne(d1.pending, d2.pending);
+	ck_assert_mem_ne(d1.pending->token, d2.pending->token, RCPT_TOKEN_LEN);
+	ck_assert_uint_eq(t_stats(core).pending, 2);
+	uint8_t second[RCPT_TOKEN_LEN];
+	memcpy(second, d2.pending->token, RCPT_TOKEN_LEN);
+	struct rcpt_publish a = t_ans("R", "ret/C/x", NULL, 0);
+	a.has_correlation = true;
+	a.correlation = (struct rcpt_bytes){second, RCPT_TOKEN_LEN};
+	struct rcpt_decision d = core_publish(&a);
+	ck_assert_int_eq(d.action, RCPT_RECEIPT);
+	ck_assert_uint_eq(d.restore_correlation.len, 2);
+	ck_assert_mem_eq(d.restore_correlation.ptr, "c1", 2);
 	ck_assert_uint_eq(t_stats(core).pending, 1);
-
-	struct rcpt_publish m2 = t_req("C", "req/A", "ret/C/x", "c2");
-	accept(&m2);
-	struct rcpt_publish m3 = t_req("C", "req/A", "ret/C/y", "c1");
-	accept(&m3);
-	ck_assert_uint_eq(t_stats(core).pending, 3);
-
-	rcpt_core__request_abort(core, original);
-	accept(&m);
+	ck_assert_ptr_eq(rcpt_pending__find(&core->pending, d1.pending->token), d1.pending);
 	ck_assert_uint_eq(fake_host__publish_count(), 0);
-}
-END_TEST
-
-START_TEST(test_duplicate_via_return_area)
-{
-	struct rcpt_publish m = t_req("C", "req/A", NULL, "c1");
-	m.return_area_count = 1;
-	m.return_area = "N";
-	accept(&m);
-	expect_refused(&m, RECEIPTS_REJECT_DUPLICATE, NULL);
-	/* The same return topic spelled out is the same pair. */
-	struct rcpt_publish spelled = t_req("C", "req/A", "ret/C/N", "c1");
-	expect_refused(&spelled, RECEIPTS_REJECT_DUPLICATE, NULL);
 }
 END_TEST
 
@@ -654,6 +649,7 @@ END_TEST
  * when the request had none. */
 START_TEST(test_rejected_receipt_qos_and_correlation)
 {
+	core_track_open_returns();
 	uint8_t qos[] = {0, 1, 2};
 	for(size_t i = 0; i < 3; i++){
 		struct rcpt_publish m = t_req("C", "req/A", "answers/C", i == 1 ? NULL : "c1");
@@ -689,8 +685,7 @@ Suite *requests_suite(void)
 	tcase_add_test(tc, test_bad_return_area);
 	tcase_add_test(tc, test_foreign_return_area);
 	tcase_add_test(tc, test_bad_client_id);
-	tcase_add_test(tc, test_duplicate);
-	tcase_add_test(tc, test_duplicate_via_return_area);
+	tcase_add_test(tc, test_same_pair_twice);
 	tcase_add_test(tc, test_over_quota_per_client);
 	tcase_add_test(tc, test_over_quota_global);
 	tcase_add_test(tc, test_over_quota_per_user);

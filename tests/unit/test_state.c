@@ -42,6 +42,7 @@ static void sample_records(struct rcpt_state_record *r)
 	r[0].deadline_wall_ms = WALL_START_MS + 30000;
 	r[0].qos = 1;
 	r[0].requester_persistent = true;
+	r[0].token = (const uint8_t *)"TOKEN-0-........";
 	r[0].return_topic = S("ret/P/x");
 	r[0].correlation = S("c\0\xff" "1");
 	r[0].requester = S("P");
@@ -53,9 +54,9 @@ static void sample_records(struct rcpt_state_record *r)
 	r[1].created_wall_ms = 1;
 	r[1].deadline_wall_ms = UINT64_MAX;
 	r[1].qos = 2;
-	r[1].broker_correlation = true;
+	r[1].no_correlation = true;
+	r[1].token = (const uint8_t *)"\x00\xff\x01\xfe\x02\xfd\x03\xfc\x04\xfb\x05\xfa\x06\xf9\x07\xf8";
 	r[1].return_topic = S("ret/Q/y/z");
-	r[1].correlation = S("\x01\x02\x03\x04\x05\x06\x07\x08");
 	r[1].requester = S("Q");
 	r[1].area = S("Bee");
 
@@ -63,6 +64,7 @@ static void sample_records(struct rcpt_state_record *r)
 	r[2].deadline_wall_ms = WALL_START_MS + 6;
 	r[2].qos = 0;
 	r[2].open_return = true;
+	r[2].token = (const uint8_t *)"TOKEN-2-........";
 	r[2].return_topic = S("open/reply");
 	r[2].requester = S("Z");
 	r[2].area = S("C");
@@ -92,6 +94,9 @@ static void collect(void *ctx, const struct rcpt_state_record *r)
 	char *space = d->bytes[d->count];
 	d->count++;
 	*c = *r;
+	memcpy(space, r->token, RCPT_TOKEN_LEN);
+	c->token = (const uint8_t *)space;
+	space += RCPT_TOKEN_LEN;
 	copy_str(&c->return_topic, &space);
 	copy_str(&c->correlation, &space);
 	copy_str(&c->requester, &space);
@@ -110,7 +115,8 @@ static void assert_record_same(const struct rcpt_state_record *a, const struct r
 	ck_assert_uint_eq(a->created_wall_ms, b->created_wall_ms);
 	ck_assert_uint_eq(a->deadline_wall_ms, b->deadline_wall_ms);
 	ck_assert_uint_eq(a->qos, b->qos);
-	ck_assert_int_eq(a->broker_correlation, b->broker_correlation);
+	ck_assert_int_eq(a->no_correlation, b->no_correlation);
+	ck_assert_mem_eq(a->token, b->token, RCPT_TOKEN_LEN);
 	ck_assert_int_eq(a->requester_persistent, b->requester_persistent);
 	ck_assert_int_eq(a->open_return, b->open_return);
 	assert_str_same(a->return_topic, b->return_topic);
@@ -236,6 +242,15 @@ START_TEST(test_format_future_version)
 }
 END_TEST
 
+START_TEST(test_format_old_version)
+{
+	struct rcpt_buf b = encode(1, 1);
+	b.data[8] = 1;
+	assert_refused(b.data, b.len, RCPT_STATE_OLD_VERSION, "version", 8);
+	rcpt_buf__free(&b);
+}
+END_TEST
+
 START_TEST(test_format_wrong_magic)
 {
 	static const char garbage[] = "this is not a receipts state file, just text\n";
@@ -288,27 +303,18 @@ END_TEST
 
 struct ended {
 	size_t count;
-	char topic[4][64];
-	char corr[4][64];
-	size_t corr_len[4];
+	uint8_t token[4][RCPT_TOKEN_LEN];
 };
 
-static void collect_ended(void *ctx, struct rcpt_state_str topic, struct rcpt_state_str corr)
+static void collect_ended(void *ctx, const uint8_t *token)
 {
 	struct ended *e = ctx;
 	ck_assert_uint_lt(e->count, 4);
-	ck_assert_uint_lt(topic.len, 64);
-	ck_assert_uint_le(corr.len, 64);
-	memcpy(e->topic[e->count], topic.ptr, topic.len);
-	e->topic[e->count][topic.len] = '\0';
-	memcpy(e->corr[e->count], corr.ptr, corr.len);
-	e->corr_len[e->count] = corr.len;
-	e->count++;
+	memcpy(e->token[e->count++], token, RCPT_TOKEN_LEN);
 }
 
-static const char *const journal_topics[3] = {"ret/P/x", "ret/Q/y", "open/reply"};
-static const char *const journal_corrs[3] = {"c1", "", "\x00\x01z"};
-static const size_t journal_corr_lens[3] = {2, 0, 3};
+static const char *const journal_tokens[3] = {"journal-token-01", "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f",
+	"journal-token-03"};
 
 /* A journal of generation 7 with three records; ends[i] is where record i
  * ends. */
@@ -317,8 +323,7 @@ static struct rcpt_buf journal(size_t ends[3])
 	struct rcpt_buf b = {0};
 	rcpt_state_format__journal_header(&b, 7);
 	for(int i = 0; i < 3; i++){
-		rcpt_state_format__journal_record(&b, journal_topics[i], strlen(journal_topics[i]), journal_corrs[i],
-				journal_corr_lens[i]);
+		rcpt_state_format__journal_record(&b, (const uint8_t *)journal_tokens[i]);
 		ends[i] = b.len;
 	}
 	ck_assert(!b.failed);
@@ -328,11 +333,7 @@ static struct rcpt_buf journal(size_t ends[3])
 static void assert_ended(const struct ended *e, size_t count)
 {
 	ck_assert_uint_eq(e->count, count);
-	for(size_t i = 0; i < count; i++){
-		ck_assert_str_eq(e->topic[i], journal_topics[i]);
-		ck_assert_uint_eq(e->corr_len[i], journal_corr_lens[i]);
-		if(journal_corr_lens[i]) ck_assert_mem_eq(e->corr[i], journal_corrs[i], journal_corr_lens[i]);
-	}
+	for(size_t i = 0; i < count; i++) ck_assert_mem_eq(e->token[i], journal_tokens[i], RCPT_TOKEN_LEN);
 }
 
 START_TEST(test_journal_roundtrip)
@@ -401,6 +402,8 @@ START_TEST(test_journal_bad_header)
 	b.data[0] = 'R';
 	b.data[8] = RCPT_STATE_VERSION + 1;
 	ck_assert_int_eq(rcpt_state_format__journal_decode(b.data, b.len, &gen, collect_ended, &e), RCPT_STATE_FUTURE_VERSION);
+	b.data[8] = 1;
+	ck_assert_int_eq(rcpt_state_format__journal_decode(b.data, b.len, &gen, collect_ended, &e), RCPT_STATE_OLD_VERSION);
 	ck_assert_int_eq(rcpt_state_format__journal_decode(b.data, 15, &gen, collect_ended, &e), RCPT_STATE_TRUNCATED);
 	ck_assert_uint_eq(e.count, 0);
 	rcpt_buf__free(&b);
@@ -498,7 +501,7 @@ static struct rcpt_decision answer(const char *responder, bool clean, const char
 	struct rcpt_publish a = t_ans(responder, rt, corr.ptr, corr.len);
 	a.sender.clean = clean;
 	struct rcpt_decision d;
-	rcpt_core__on_publish(core, &a, &d);
+	rcpt_core__on_publish(core, &a, &d); t_note(&d);
 	return d;
 }
 
@@ -560,10 +563,13 @@ START_TEST(test_restart_restores_requests)
 	rcpt_core__on_disconnect(core, "R", true);
 	d = answer("R", false, "P", c1);
 	ck_assert_int_eq(d.action, RCPT_RECEIPT);
-	ck_assert(!d.strip_correlation);
+	/* The token was restored with its request: the requester's own
+	 * correlation comes back on the receipt, or none. */
+	ck_assert_uint_eq(d.restore_correlation.len, 2);
+	ck_assert_mem_eq(d.restore_correlation.ptr, "c1", 2);
 	d = answer("R", false, "P", made);
 	ck_assert_int_eq(d.action, RCPT_RECEIPT);
-	ck_assert(d.strip_correlation);
+	ck_assert_uint_eq(d.restore_correlation.len, 0);
 	assert_pending(0);
 	rcpt_core__on_tick(core);
 	ck_assert_uint_eq(fake_host__publish_count(), 0);
@@ -575,7 +581,7 @@ END_TEST
 START_TEST(test_saved_file_is_the_documented_format)
 {
 	core = core_on(state_path);
-	request("P", false, "c1", "5000", "R", true, 0);
+	struct rcpt_bytes token = request("P", false, "c1", "5000", "R", true, 0);
 	rcpt_core__save_state(core);
 
 	FILE *f = fopen(state_path, "rb");
@@ -593,7 +599,9 @@ START_TEST(test_saved_file_is_the_documented_format)
 	ck_assert_uint_eq(r->created_wall_ms, WALL_START_MS);
 	ck_assert_uint_eq(r->deadline_wall_ms, WALL_START_MS + 5000);
 	ck_assert_uint_eq(r->qos, 1);
-	ck_assert(!r->broker_correlation && r->requester_persistent && !r->open_return);
+	ck_assert(!r->no_correlation && r->requester_persistent && !r->open_return);
+	ck_assert_uint_eq(token.len, RCPT_TOKEN_LEN);
+	ck_assert_mem_eq(r->token, token.ptr, RCPT_TOKEN_LEN);
 	assert_str_same(r->return_topic, S("ret/P/x"));
 	assert_str_same(r->correlation, S("c1"));
 	assert_str_same(r->requester, S("P"));
@@ -786,7 +794,9 @@ static size_t read_whole(const char *path, unsigned char *buf, size_t size)
 	return n;
 }
 
-enum damage { DAMAGE_GARBAGE, DAMAGE_HALF, DAMAGE_FUTURE_VERSION, DAMAGE_COUNT };
+/* DAMAGE_OLD_VERSION: a file of format 1, from before tokens: its requests
+ * cannot be matched to what responders hold, so it is set aside too. */
+enum damage { DAMAGE_GARBAGE, DAMAGE_HALF, DAMAGE_FUTURE_VERSION, DAMAGE_OLD_VERSION, DAMAGE_COUNT };
 
 /* Leaves the state file damaged as `how` says, from a saved table of two. */
 static void damage_state_file(enum damage how, unsigned char *content, size_t *len)
@@ -806,6 +816,7 @@ static void damage_state_file(enum damage how, unsigned char *content, size_t *l
 			break;
 		case DAMAGE_HALF: *len /= 2; break;
 		case DAMAGE_FUTURE_VERSION: content[8] = RCPT_STATE_VERSION + 1; break;
+		case DAMAGE_OLD_VERSION: content[8] = 1; break;
 		case DAMAGE_COUNT: break;
 	}
 	write_file(state_path, content, *len);
@@ -817,7 +828,7 @@ static void damage_state_file(enum damage how, unsigned char *content, size_t *l
 START_TEST(test_damaged_file_set_aside)
 {
 	static const char *const why[DAMAGE_COUNT] = {"not a receipts state file", "truncated",
-		"newer version"};
+		"newer version", "older version (format 1, before broker tokens"};
 	static unsigned char content[4096], aside[4096];
 	size_t len;
 	damage_state_file((enum damage)_i, content, &len);
@@ -1130,6 +1141,7 @@ Suite *state_suite(void)
 	tcase_add_test(tc, test_format_truncated_everywhere);
 	tcase_add_test(tc, test_format_flipped_byte_everywhere);
 	tcase_add_test(tc, test_format_future_version);
+	tcase_add_test(tc, test_format_old_version);
 	tcase_add_test(tc, test_format_wrong_magic);
 	tcase_add_test(tc, test_format_record_count_mismatch);
 	tcase_add_loop_test(tc, test_format_bad_record_no_half_load, 0, 4);
