@@ -339,32 +339,20 @@ static bool cmd_list_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *da
 #define MAX_CANCEL_REASON 256
 
 /* A mass cancellation not yet done: the requests of an area or of a
- * requester that were pending when it was asked, oldest first. It runs on
+ * requester that were pending when it was asked, newest first (from the
+ * newest of them then; requests that come later are after it). It runs on
  * the ticks with the expiries' budget, so a million do not hold the
- * broker's loop. */
+ * broker's loop. Newest first also lets the allocator give memory back a
+ * little at a time: oldest first frees the heap's top last, all at once. */
 struct rcpt_cancel_job {
 	struct rcpt_cancel_job *next;
+	struct rcpt_pending_mark mark;   /* the next one to cancel */
 	bool by_area;
-	uint32_t asked_ms32;      /* requests created after this are not its */
 	uint64_t left;            /* at most this many more */
 	char *reason;
 	char name[];              /* the area or the requester's client id */
 };
 
-static struct rcpt_pending *job_oldest(struct rcpt_core *core, const struct rcpt_cancel_job *j)
-{
-	struct rcpt_pending *p;
-	if(j->by_area){
-		struct rcpt_area *a = rcpt_areas__find(&core->areas, j->name, strlen(j->name));
-		p = a ? rcpt_pending__oldest_in(a) : NULL;
-	}else{
-		struct rcpt_client *c = rcpt_clients__find(&core->clients, j->name);
-		p = c ? rcpt_pending__oldest_of(c) : NULL;
-	}
-	/* Created after the command (ages wrap at 2^32 ms, ~49 days). */
-	if(p && (int32_t)(p->created_ms32 - j->asked_ms32) > 0) return NULL;
-	return p;
-}
 
 /* Cancels up to room of the job's requests within the time budget; true
  * when the job is done. */
@@ -375,8 +363,9 @@ static bool job_run(struct rcpt_core *core, struct rcpt_cancel_job *j, unsigned 
 	while(j->left > 0){
 		if(*room == 0) return false;
 		if(n > 0 && n % 32 == 0 && rcpt_host__now(&core->host) - since_ms >= budget_ms) return false;
-		struct rcpt_pending *p = job_oldest(core, j);
+		struct rcpt_pending *p = j->mark.at;
 		if(p == NULL) return true;
+		j->mark.at = rcpt_pending__prev_in(p, j->mark.link_offset);
 		rcpt_life__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, j->reason);
 		j->left--;
 		(*room)--;
@@ -386,9 +375,10 @@ static bool job_run(struct rcpt_core *core, struct rcpt_cancel_job *j, unsigned 
 	return true;
 }
 
-static void job_free(struct rcpt_cancel_job *j)
+static void job_free(struct rcpt_core *core, struct rcpt_cancel_job *j)
 {
 	if(j == NULL) return;
+	rcpt_pending__mark_release(&core->pending, &j->mark);
 	free(j->reason);
 	free(j);
 }
@@ -404,7 +394,7 @@ unsigned rcpt_control__tick(struct rcpt_core *core, unsigned room, uint64_t sinc
 		if(core->cancels.first == NULL) core->cancels.last = NULL;
 		rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "control: queued cancellation of %s '%s' done",
 				j->by_area ? "area" : "requester", j->name);
-		job_free(j);
+		job_free(core, j);
 	}
 	return start - room;
 }
@@ -414,7 +404,7 @@ void rcpt_control__free(struct rcpt_core *core)
 	while(core->cancels.first){
 		struct rcpt_cancel_job *j = core->cancels.first;
 		core->cancels.first = j->next;
-		job_free(j);
+		job_free(core, j);
 	}
 	core->cancels.last = NULL;
 }
@@ -426,12 +416,18 @@ static bool cancel_all(struct rcpt_core *core, const char *area, const char *req
 {
 	const char *name = area ? area : requester;
 	size_t len = strlen(name);
+	struct rcpt_pending *newest = NULL;
+	size_t link;
 	if(area){
 		struct rcpt_area *a = rcpt_areas__find(&core->areas, area, len);
 		*selected = a ? a->pending : 0;
+		newest = a ? a->requests.newest : NULL;
+		link = offsetof(struct rcpt_pending, of_area);
 	}else{
 		struct rcpt_client *c = rcpt_clients__find(&core->clients, requester);
 		*selected = c ? rcpt_pending__count_of(c) : 0;
+		newest = c ? c->requests.newest : NULL;
+		link = offsetof(struct rcpt_pending, of_requester);
 	}
 	if(*selected == 0) return true;
 	struct rcpt_cancel_job *j = calloc(1, sizeof(*j) + len + 1);
@@ -441,14 +437,14 @@ static bool cancel_all(struct rcpt_core *core, const char *area, const char *req
 		return false;
 	}
 	j->by_area = area != NULL;
-	j->asked_ms32 = (uint32_t)rcpt_host__now(&core->host);
 	j->left = *selected;
 	memcpy(j->name, name, len + 1);
+	rcpt_pending__mark_hold(&core->pending, &j->mark, newest, link);
 	/* Behind earlier jobs: they run first, in the order asked. */
 	if(core->cancels.first == NULL){
 		unsigned room = RCPT_EXPIRIES_PER_TICK;
 		if(job_run(core, j, &room, rcpt_host__now(&core->host), RCPT_EXPIRY_BUDGET_MS, cancelled)){
-			job_free(j);
+			job_free(core, j);
 			return true;
 		}
 	}

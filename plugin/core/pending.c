@@ -223,12 +223,33 @@ bool rcpt_pending__cursor_take(struct rcpt_pending_table *t, unsigned slot, uint
 	return true;
 }
 
-/* A cursor on p moves to the request after it in the cursor's list. */
+void rcpt_pending__mark_hold(struct rcpt_pending_table *t, struct rcpt_pending_mark *m, struct rcpt_pending *at,
+		size_t link_offset)
+{
+	m->at = at;
+	m->link_offset = (uint32_t)link_offset;
+	m->next_mark = t->marks;
+	t->marks = m;
+}
+
+void rcpt_pending__mark_release(struct rcpt_pending_table *t, struct rcpt_pending_mark *m)
+{
+	struct rcpt_pending_mark **link = &t->marks;
+	while(*link && *link != m) link = &(*link)->next_mark;
+	if(*link) *link = m->next_mark;
+	m->next_mark = NULL;
+}
+
+/* A cursor on p moves to the request after it in the cursor's list, a mark
+ * to the one before it. */
 static void move_cursors_past(struct rcpt_pending_table *t, const struct rcpt_pending *p)
 {
 	for(unsigned i = 0; i < RCPT_PENDING_CURSORS; i++){
 		struct rcpt_pending_cursor *c = &t->cursors[i];
 		if(c->generation && c->next == p) c->next = rcpt_pending__next_in(p, c->link_offset);
+	}
+	for(struct rcpt_pending_mark *m = t->marks; m; m = m->next_mark){
+		if(m->at == p) m->at = rcpt_pending__prev_in(p, m->link_offset);
 	}
 }
 

@@ -68,7 +68,16 @@ struct rcpt_pending_cursor {
 	uint32_t generation;             /* 0: slot free */
 };
 
+/* A place in a list kept by its holder (a queued mass cancellation): when
+ * the request it is at ends, it moves to the one before it (older). */
+struct rcpt_pending_mark {
+	struct rcpt_pending *at;          /* NULL: the list's start was passed */
+	uint32_t link_offset;
+	struct rcpt_pending_mark *next_mark;
+};
+
 struct rcpt_pending_table {
+	struct rcpt_pending_mark *marks;     /* every mark held */
 	struct rcpt_pending_cursor cursors[RCPT_PENDING_CURSORS];
 	uint32_t cursor_generation;
 	uint32_t cursor_turn;
@@ -127,6 +136,14 @@ unsigned rcpt_pending__cursor_open(struct rcpt_pending_table *t, struct rcpt_pen
  * dropped; then *next is untouched. *next NULL: its list ended. */
 bool rcpt_pending__cursor_take(struct rcpt_pending_table *t, unsigned slot, uint32_t generation,
 		size_t link_offset, struct rcpt_pending **next);
+/* Holds a mark at `at` in the list at link_offset until released. */
+void rcpt_pending__mark_hold(struct rcpt_pending_table *t, struct rcpt_pending_mark *m, struct rcpt_pending *at,
+		size_t link_offset);
+void rcpt_pending__mark_release(struct rcpt_pending_table *t, struct rcpt_pending_mark *m);
+static inline struct rcpt_pending *rcpt_pending__prev_in(const struct rcpt_pending *p, size_t link_offset)
+{
+	return ((const struct rcpt_link *)(const void *)((const char *)p + link_offset))->prev;
+}
 static inline struct rcpt_pending *rcpt_pending__next_in(const struct rcpt_pending *p, size_t link_offset)
 {
 	return ((const struct rcpt_link *)(const void *)((const char *)p + link_offset))->next;

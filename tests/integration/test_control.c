@@ -403,8 +403,9 @@ START_TEST(cancel_all_of_a_requester)
 	struct cancel_scene s;
 	cancel_scene_start(&s);
 	expect_cancelled(s.admin, "\"requester\":\"rq-ca\",\"all\":true", 2);
-	expect_receipt(s.req_a, "ret/rq-ca/1", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, "c1", 1);
+	/* Newest first. */
 	expect_receipt(s.req_a, "ret/rq-ca/2", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, "c2", 1);
+	expect_receipt(s.req_a, "ret/rq-ca/1", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, "c1", 1);
 	ck_assert(client_quiet(s.req_a, RCPT_QUIET_MS));
 	late_answer_refused(s.resp, s.c2);
 	answer_gets_ok(s.resp, s.c3, s.req_b, "ret/rq-cb/1", "c3");
@@ -429,7 +430,7 @@ END_TEST
 
 
 /* Cancelling 700 of an area: 300 at once (one tick's worth), the rest over
- * the next ticks; every one gets its cancelled receipt, oldest first, and
+ * the next ticks; every one gets its cancelled receipt, newest first, and
  * the log says when the queued part is done. */
 START_TEST(mass_cancel_spread_over_ticks)
 {
@@ -444,7 +445,7 @@ START_TEST(mass_cancel_spread_over_ticks)
 	}
 	control_expect(admin, "{\"commands\":[{\"command\":\"cancelPending\",\"area\":\"mc\",\"all\":true}]}",
 			"{\"responses\":[{\"command\":\"cancelPending\",\"data\":{\"cancelled\":300,\"selected\":700,\"queued\":400}}]}");
-	for(int i = 0; i < N; i++){
+	for(int i = N - 1; i >= 0; i--){
 		snprintf(corr, sizeof(corr), "%d", i);
 		expect_receipt(req, "ret/rq-mc/1", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, corr, 1);
 	}

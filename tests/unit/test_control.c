@@ -179,8 +179,9 @@ START_TEST(test_cancel_all)
 			"\"all\":true,\"reason\":\"maintenance\"}]}"), "cancelPending");
 	ck_assert_int_eq((int)number(data, "cancelled"), 2);
 	ck_assert_uint_eq(fake_host__publish_count(), 2);
-	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_CANCELLED, "maintenance");
-	t_assert_receipt(1, "ret/C/x", "c2", 2, 1, RECEIPTS_STATUS_CANCELLED, "maintenance");
+	/* Newest first. */
+	t_assert_receipt(0, "ret/C/x", "c2", 2, 1, RECEIPTS_STATUS_CANCELLED, "maintenance");
+	t_assert_receipt(1, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_CANCELLED, "maintenance");
 	data = data_of(control("{\"commands\":[{\"command\":\"cancelPending\",\"area\":\"A\",\"all\":true}]}"),
 			"cancelPending");
 	ck_assert_int_eq((int)number(data, "cancelled"), 1);
@@ -386,8 +387,9 @@ START_TEST(test_reply_size_bounded)
 END_TEST
 
 /* Cancelling an area of 1000: one tick's worth at once, the rest over the
- * next ticks at most RCPT_EXPIRIES_PER_TICK each; a request sent after the
- * command is not among them. */
+ * next ticks at most RCPT_EXPIRIES_PER_TICK each, newest first, though
+ * some end otherwise meanwhile (the one it was to cancel next included); a
+ * request sent after the command is not among them. */
 START_TEST(test_mass_cancel_queued)
 {
 	enum { N = 1000 };
@@ -406,6 +408,14 @@ START_TEST(test_mass_cancel_queued)
 	ck_assert_ptr_nonnull(strstr(fake_host__last_log(RCPT_LOG_NOTICE), "queued"));
 	fake_host__advance_ms(1);
 	t_delivered(core, "D", "A", "ret/D/x", "after", "R", N);
+	/* 699 is next to go, 10 is far ahead: both are cancelled by hand. */
+	static const char *const by_hand = "{\"commands\":[{\"command\":\"cancelPending\",\"requester\":\"C\","
+			"\"returnTopic\":\"ret/C/x\",\"correlation\":\"%s\",\"reason\":\"by hand\"}]}";
+	char json[256];
+	snprintf(json, sizeof(json), by_hand, "363939");
+	data_of(control(json), "cancelPending");
+	snprintf(json, sizeof(json), by_hand, "3130");
+	data_of(control(json), "cancelPending");
 
 	size_t seen = fake_host__publish_count();
 	int ticks = 0;
@@ -419,10 +429,16 @@ START_TEST(test_mass_cancel_queued)
 	}
 	ck_assert_int_eq(ticks, 3);
 	ck_assert_uint_eq(fake_host__publish_count(), N);
-	for(size_t i = 0; i < N; i++){
-		snprintf(corr, sizeof(corr), "%zu", i);
-		t_assert_receipt(i, "ret/C/x", corr, strlen(corr), 1, RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED);
+	/* 999..700 at the command, 699 and 10 by hand, then 698..11, 9..0. */
+	size_t at = 0;
+	for(int i = N - 1; i >= 0; i--){
+		if(i == 699 || i == 10) continue;
+		if(at == RCPT_EXPIRIES_PER_TICK) at += 2;
+		snprintf(corr, sizeof(corr), "%d", i);
+		t_assert_receipt(at++, "ret/C/x", corr, strlen(corr), 1, RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED);
 	}
+	t_assert_receipt(RCPT_EXPIRIES_PER_TICK, "ret/C/x", "699", 3, 1, RECEIPTS_STATUS_CANCELLED, "by hand");
+	t_assert_receipt(RCPT_EXPIRIES_PER_TICK + 1, "ret/C/x", "10", 2, 1, RECEIPTS_STATUS_CANCELLED, "by hand");
 	rcpt_core__on_tick(core);
 	ck_assert_uint_eq(fake_host__publish_count(), N);
 	ck_assert_uint_eq(t_stats(core).pending, 1);
