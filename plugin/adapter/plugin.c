@@ -20,10 +20,12 @@
 #include "core.h"
 #include "props.h"
 #include "receipts.h"
+#include "selfsym.h"
 
 /* The broker's whole access check (src/security.c), plugins, acl_file and
  * v2-v4 auth plugins in order. Debian's binary exports it; a build limited
- * to src/linker.syms does not. */
+ * to src/linker.syms does not, but keeps it in its symbol table unless
+ * stripped. Its signature is the same in every 2.0 release. */
 typedef int (*broker_acl_check_fn)(struct mosquitto *context, const char *topic, uint32_t payloadlen,
 		void *payload, uint8_t qos, bool retain, int access);
 
@@ -300,6 +302,9 @@ static void resolve_fallback(struct plugin *plg, enum rcpt_acl_fallback configur
 	 * that source to say. Never "allow" one we do not own otherwise. */
 	plg->dollar_rc = allow && sole ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
 	plg->broker_acl_check = (broker_acl_check_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "mosquitto_acl_check");
+	if(plg->broker_acl_check == NULL && plg->others){
+		plg->broker_acl_check = (broker_acl_check_fn)(uintptr_t)rcpt_selfsym__find("mosquitto_acl_check");
+	}
 
 	snprintf(line, size, "topics not ours: %s (%s%s)", allow ? "allowed" : "left to the other access control",
 			configured == RCPT_FALLBACK_AUTO ? "acl_fallback auto: " : "acl_fallback set: ", bc.detail);
@@ -318,7 +323,8 @@ static void resolve_fallback(struct plugin *plg, enum rcpt_acl_fallback configur
 				"first; load this plugin first", bc.first_other_plugin);
 	}
 	if(plg->others && plg->broker_acl_check == NULL){
-		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: this broker does not export mosquitto_acl_check: "
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: this broker does not export mosquitto_acl_check "
+				"(nor has it in a symbol table): "
 				"requests re-routed by subject-area and open return topics are refused, and a request "
 				"counts as delivered to every subscriber the broker queues it for");
 	}

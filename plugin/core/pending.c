@@ -6,6 +6,70 @@
 
 #include "pending.h"
 
+/* ---- the token table ---- */
+
+static int by_token_init(struct rcpt_token_table *tt, size_t buckets)
+{
+	size_t n = 8;
+	while(n < buckets) n <<= 1;
+	tt->buckets = calloc(n, sizeof(*tt->buckets));
+	if(tt->buckets == NULL) return RCPT_ERR_NOMEM;
+	tt->mask = n - 1;
+	tt->count = 0;
+	return RCPT_OK;
+}
+
+static void by_token_free(struct rcpt_token_table *tt)
+{
+	free(tt->buckets);
+	tt->buckets = NULL;
+	tt->mask = 0;
+	tt->count = 0;
+}
+
+/* Doubles the buckets when there are more records than buckets; when
+ * that fails the chains just get longer. */
+static void by_token_grow(struct rcpt_token_table *tt)
+{
+	size_t n = (tt->mask + 1) * 2;
+	struct rcpt_pending **b = calloc(n, sizeof(*b));
+	if(b == NULL) return;
+	for(size_t i = 0; i <= tt->mask; i++){
+		struct rcpt_pending *p = tt->buckets[i];
+		while(p){
+			struct rcpt_pending *next = p->next_by_token;
+			size_t slot = rcpt_token__hash(p->token) & (n - 1);
+			p->next_by_token = b[slot];
+			b[slot] = p;
+			p = next;
+		}
+	}
+	free(tt->buckets);
+	tt->buckets = b;
+	tt->mask = n - 1;
+}
+
+static void by_token_insert(struct rcpt_token_table *tt, struct rcpt_pending *p)
+{
+	if(tt->count > tt->mask) by_token_grow(tt);
+	struct rcpt_pending **head = &tt->buckets[rcpt_token__hash(p->token) & tt->mask];
+	p->next_by_token = *head;
+	*head = p;
+	tt->count++;
+}
+
+static void by_token_remove(struct rcpt_token_table *tt, struct rcpt_pending *p)
+{
+	struct rcpt_pending **link = &tt->buckets[rcpt_token__hash(p->token) & tt->mask];
+	while(*link && *link != p) link = &(*link)->next_by_token;
+	if(*link == NULL) return;
+	*link = p->next_by_token;
+	p->next_by_token = NULL;
+	tt->count--;
+}
+
+/* ---- the table ---- */
+
 int rcpt_pending__init(struct rcpt_pending_table *t, struct rcpt_clients *clients, struct rcpt_areas *areas,
 		struct rcpt_stats *stats)
 {
@@ -14,7 +78,7 @@ int rcpt_pending__init(struct rcpt_pending_table *t, struct rcpt_clients *client
 	t->clients = clients;
 	t->areas = areas;
 	t->stats = stats;
-	return rcpt_htable__init(&t->by_token, 1024);
+	return by_token_init(&t->by_token, 1024);
 }
 
 /* A delivery after a request's first: its record also links back, so a
@@ -53,18 +117,15 @@ void rcpt_pending__free(struct rcpt_pending_table *t)
 		p = next;
 	}
 	t->all.oldest = t->all.newest = NULL;
-	rcpt_htable__free(&t->by_token);
+	by_token_free(&t->by_token);
 	rcpt_heap__free(&t->deadlines);
 }
 
 struct rcpt_pending *rcpt_pending__find(const struct rcpt_pending_table *t, const void *token)
 {
-	uint32_t hash = rcpt_token__hash(token);
-	for(struct rcpt_hnode *n = rcpt_htable__chain(&t->by_token, hash); n; n = n->next){
-		struct rcpt_pending *p = RCPT_CONTAINER_OF(n, struct rcpt_pending, node);
-		if(n->hash == hash && rcpt_token__equal(p->token, token)) return p;
-	}
-	return NULL;
+	struct rcpt_pending *p = t->by_token.buckets[rcpt_token__hash(token) & t->by_token.mask];
+	while(p && !rcpt_token__equal(p->token, token)) p = p->next_by_token;
+	return p;
 }
 
 struct rcpt_pending *rcpt_pending__expired(const struct rcpt_pending_table *t, uint64_t now)
@@ -102,7 +163,7 @@ struct rcpt_pending *rcpt_pending__create(struct rcpt_pending_table *t, const st
 	}
 
 	/* From here nothing fails: link it everywhere. */
-	rcpt_htable__insert(&t->by_token, &p->node, rcpt_token__hash(p->token));
+	by_token_insert(&t->by_token, p);
 	struct rcpt_client *requester = spec->requester;
 	RCPT_LIST_APPEND(&requester->requests, p, of_requester);
 	RCPT_LIST_APPEND(&p->area->requests, p, of_area);
@@ -256,7 +317,7 @@ static void move_cursors_past(struct rcpt_pending_table *t, const struct rcpt_pe
 void rcpt_pending__destroy(struct rcpt_pending_table *t, struct rcpt_pending *p)
 {
 	move_cursors_past(t, p);
-	rcpt_htable__remove(&t->by_token, &p->node);
+	by_token_remove(&t->by_token, p);
 	rcpt_heap__remove(&t->deadlines, p);
 
 	struct rcpt_client *requester = p->requester;

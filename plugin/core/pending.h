@@ -30,7 +30,7 @@ struct rcpt_release_wait;
 /* Sized for a million pending requests: the hot fields first, counts in
  * small types, and the key stored inline right after the last field. */
 struct rcpt_pending {
-	struct rcpt_hnode node;              /* by token */
+	struct rcpt_pending *next_by_token;  /* chain of its bucket in by_token */
 	struct rcpt_link of_requester;
 	struct rcpt_link of_area;
 	struct rcpt_link of_all;
@@ -76,12 +76,21 @@ struct rcpt_pending_mark {
 	struct rcpt_pending_mark *next_mark;
 };
 
+/* Requests by token: a chained table of its own rather than an htable, as
+ * a token is its own hash and a record then needs one link, not a link and
+ * a stored hash (8 bytes less per request). */
+struct rcpt_token_table {
+	struct rcpt_pending **buckets;
+	size_t mask;     /* bucket count - 1; the count is a power of two */
+	size_t count;
+};
+
 struct rcpt_pending_table {
 	struct rcpt_pending_mark *marks;     /* every mark held */
 	struct rcpt_pending_cursor cursors[RCPT_PENDING_CURSORS];
 	uint32_t cursor_generation;
 	uint32_t cursor_turn;
-	struct rcpt_htable by_token;
+	struct rcpt_token_table by_token;
 	struct rcpt_list all;            /* every pending request, oldest first */
 	struct rcpt_heap deadlines;
 	struct rcpt_clients *clients;    /* where requesters and recipients are registered */

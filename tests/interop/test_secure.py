@@ -88,7 +88,7 @@ def secure_acl_file_decides_the_subject_areas(fx):
     check_eq(alice.pub('req/echo', b'hello', response_topic='ret/alice/replies', correlation=b'a-1',
                        user=[('receipt-timeout-ms', '300')]), 0, 'PUBACK of the request')
     # acl_file keeps the request from guest, so it reached nobody. On a broker
-    # that does not export mosquitto_acl_check the plugin cannot ask acl_file
+    # whose mosquitto_acl_check the plugin cannot find it cannot ask acl_file
     # and counts guest (README, Limits): then it ends by timeout.
     if b.log_lines('does not export mosquitto_acl_check'):
         check_receipt(alice.wait(), 'ret/alice/replies', b'', b'a-1', 'timeout', 'deadline-passed')
