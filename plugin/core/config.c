@@ -27,6 +27,10 @@ int rcpt_config__init(struct rcpt_config *cfg)
 	cfg->max_pending = 1000000;
 	cfg->max_pending_per_client = 10000;
 	cfg->max_correlation_len = 256;
+	cfg->max_pending_per_user = 10000;
+	cfg->max_pending_anonymous = 0;
+	cfg->max_return_topic_len = 256;
+	cfg->max_pending_bytes = 256u * 1024 * 1024;
 	cfg->acl_fallback = RCPT_FALLBACK_AUTO;
 	cfg->open_return_topics = RCPT_OPEN_RETURN_OFF;
 	cfg->sys_interval_s = 10;
@@ -158,6 +162,9 @@ static const struct {
 	{RECEIPTS_OPT_MAX_PENDING, offsetof(struct rcpt_config, max_pending), 1, 100000000},
 	{RECEIPTS_OPT_MAX_PENDING_PER_CLIENT, offsetof(struct rcpt_config, max_pending_per_client), 1, 100000000},
 	{RECEIPTS_OPT_MAX_CORRELATION_LEN, offsetof(struct rcpt_config, max_correlation_len), 1, 65535},
+	{RECEIPTS_OPT_MAX_PENDING_PER_USER, offsetof(struct rcpt_config, max_pending_per_user), 1, 100000000},
+	{RECEIPTS_OPT_MAX_PENDING_ANONYMOUS, offsetof(struct rcpt_config, max_pending_anonymous), 0, 100000000},
+	{RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN, offsetof(struct rcpt_config, max_return_topic_len), 1, 65535},
 	{RECEIPTS_OPT_SYS_INTERVAL_S, offsetof(struct rcpt_config, sys_interval_s), 0, 86400},
 	{RECEIPTS_OPT_SAVE_INTERVAL_S, offsetof(struct rcpt_config, save_interval_s), 1, 3600},
 	{RECEIPTS_OPT_QOS2_RELEASE_GRACE_MS, offsetof(struct rcpt_config, qos2_release_grace_ms), 1, 86400000},
@@ -199,6 +206,31 @@ int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value
 		rc = set_users(cfg, value);
 		if(rc) snprintf(err, err_size, "plugin_opt_%s: out of memory", key);
 		return rc;
+	}
+	if(!strcmp(key, RECEIPTS_OPT_MAX_PENDING_BYTES)){
+		/* 4 KiB (a few requests) to 1 TiB. */
+		const uint64_t min = 4096, max = (uint64_t)1 << 40;
+		errno = 0;
+		char *end;
+		unsigned long long v = value[0] >= '0' && value[0] <= '9' ? strtoull(value, &end, 10) : 0;
+		if(value[0] < '0' || value[0] > '9' || errno || *end != '\0' || v < min || v > max){
+			snprintf(err, err_size, "plugin_opt_%s '%s': must be a whole number of bytes from %llu to %llu",
+					key, value, (unsigned long long)min, (unsigned long long)max);
+			return RCPT_ERR_INVAL;
+		}
+		cfg->max_pending_bytes = v;
+		return RCPT_OK;
+	}
+	if(!strcmp(key, RECEIPTS_OPT_JOURNAL_SYNC)){
+		if(!strcmp(value, "true")){
+			cfg->journal_sync = true;
+		}else if(!strcmp(value, "false")){
+			cfg->journal_sync = false;
+		}else{
+			snprintf(err, err_size, "plugin_opt_%s '%s': must be 'true' or 'false'", key, value);
+			return RCPT_ERR_INVAL;
+		}
+		return RCPT_OK;
 	}
 	if(!strcmp(key, RECEIPTS_OPT_ACL_FALLBACK)){
 		if(!strcmp(value, "auto")){
@@ -343,14 +375,18 @@ void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size
 {
 	int n = snprintf(buf, size, "request_prefix=%s return_prefix=%s default_timeout_ms=%u "
 			"max_timeout_ms=%u max_pending=%u max_pending_per_client=%u "
-			"max_correlation_len=%u acl_fallback=%s open_return_topics=%s sys_interval_s=%u state_file=%s "
-			"save_interval_s=%u bind_client_ids=%s qos2_release_grace_ms=%u control_users=",
+			"max_pending_per_user=%u max_pending_anonymous=%u max_pending_bytes=%llu "
+			"max_correlation_len=%u max_return_topic_len=%u acl_fallback=%s open_return_topics=%s sys_interval_s=%u "
+			"state_file=%s save_interval_s=%u journal_sync=%s bind_client_ids=%s qos2_release_grace_ms=%u "
+			"control_users=",
 			cfg->request_prefix, cfg->return_prefix, cfg->default_timeout_ms,
 			cfg->max_timeout_ms, cfg->max_pending, cfg->max_pending_per_client,
-			cfg->max_correlation_len,
+			cfg->max_pending_per_user, cfg->max_pending_anonymous, (unsigned long long)cfg->max_pending_bytes,
+			cfg->max_correlation_len, cfg->max_return_topic_len,
 			rcpt_config__fallback_name(cfg->acl_fallback),
 			rcpt_config__open_return_name(cfg->open_return_topics),
 			cfg->sys_interval_s, cfg->state_file ? cfg->state_file : "(none)", cfg->save_interval_s,
+			cfg->journal_sync ? "true" : "false",
 			rcpt_config__bind_mode_name(cfg->bind_client_ids), cfg->qos2_release_grace_ms);
 	for(char **u = cfg->control_users; u && *u && n >= 0 && (size_t)n < size; u++){
 		n += snprintf(buf + n, size - (size_t)n, "%s%s", u == cfg->control_users ? "" : ",", *u);

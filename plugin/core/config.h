@@ -38,11 +38,16 @@ struct rcpt_config {
 	uint32_t max_pending;
 	uint32_t max_pending_per_client;
 	uint32_t max_correlation_len;
+	uint32_t max_pending_per_user;     /* requests of clients with one username */
+	uint32_t max_pending_anonymous;    /* requests of all clients without a username; 0: no such budget */
+	uint32_t max_return_topic_len;
+	uint64_t max_pending_bytes;        /* memory of all pending state */
 	enum rcpt_acl_fallback acl_fallback;
 	enum rcpt_open_return open_return_topics;
 	char **control_users;      /* owned, NULL-terminated; NULL: control API off */
 	char *state_file;          /* owned; NULL: pending requests are not saved */
 	uint32_t save_interval_s;
+	bool journal_sync;         /* fdatasync the journal at every ended request */
 	uint32_t sys_interval_s;   /* 0: no $SYS topics */
 	enum rcpt_bind_mode bind_client_ids;
 	uint32_t qos2_release_grace_ms;

@@ -12,6 +12,7 @@
 #include "files.h"
 #include "core.h"
 #include "core_parts.h"
+#include "hash.h"
 #include "life.h"
 #include "names.h"
 #include "receipt.h"
@@ -19,7 +20,6 @@
 #include "restore.h"
 #include "sessions.h"
 
-#define EXPIRY_BUDGET_MS 2
 #define EXPIRY_CLOCK_EVERY 32
 
 /* Without a TICK for this long while requests wait, timeouts cannot fire. */
@@ -63,6 +63,8 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 {
 	struct rcpt_core *core = calloc(1, sizeof(*core));
 	if(core == NULL) return NULL;
+	/* Before any table hashes a key. */
+	rcpt_hash__init_key();
 	core->host = *host;
 	core->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
@@ -81,6 +83,7 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 	rcpt_wills__init(&core->wills);
 	core->ticks.last_ms = now;
 	rcpt_persist__init(&core->persist, &core->host, &core->pending, core->cfg.state_file, core->cfg.save_interval_s);
+	rcpt_persist__set_journal_sync(&core->persist, core->cfg.journal_sync);
 	rcpt_restore__load(core);
 	load_bindings(core);
 	return core;
@@ -89,6 +92,7 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 void rcpt_core__free(struct rcpt_core *core)
 {
 	if(core == NULL) return;
+	rcpt_control__free(core);
 	rcpt_persist__free(&core->persist);
 	rcpt_tracking__free(&core->tracking);
 	rcpt_qos2__free(&core->qos2);
@@ -414,25 +418,40 @@ void rcpt_core__on_control(struct rcpt_core *core, const char *client_id, const 
 	rcpt_control__run(core, client_id, payload, len);
 }
 
+/* One tick ends at most RCPT_EXPIRIES_PER_TICK requests, within about
+ * RCPT_EXPIRY_BUDGET_MS: QoS 2 requests past their grace, timeouts and
+ * queued cancellations together; the rest wait for the next tick. */
+static bool tick_has_room(const struct rcpt_core *core, uint64_t since, int ended)
+{
+	if(ended >= RCPT_EXPIRIES_PER_TICK) return false;
+	return ended == 0 || ended % EXPIRY_CLOCK_EVERY
+		|| rcpt_host__now(&core->host) - since < RCPT_EXPIRY_BUDGET_MS;
+}
+
 void rcpt_core__on_tick(struct rcpt_core *core)
 {
 	rcpt_core__settle(core);
 	uint64_t now = rcpt_host__now(&core->host);
 	core->ticks.last_ms = now;
 	struct rcpt_pending *p;
+	int i = 0;
 	/* No PUBREL within the grace period: nobody received it. Ending it
 	 * tombstones its message, so a PUBREL after all delivers nothing. */
-	while((p = rcpt_tracking__overdue(&core->tracking, now)) != NULL){
+	while(tick_has_room(core, now, i) && (p = rcpt_tracking__overdue(&core->tracking, now)) != NULL){
 		rcpt_life__finish(core, p, RCPT_OUTCOME_NO_RESPONDERS,
 				RECEIPTS_STATUS_NO_RESPONDERS, RECEIPTS_REASON_NO_SUBSCRIBER);
+		i++;
 	}
 	rcpt_sys__tick(&core->sys, &core->host, &core->stats, now);
 	rcpt_persist__tick(&core->persist, now);
 	if(now - core->bindings.saved_ms >= (uint64_t)core->cfg.save_interval_s * 1000u) save_bindings(core, now);
-	for(int i = 0; i < RCPT_EXPIRIES_PER_TICK; i++){
+	for(; tick_has_room(core, now, i); i++){
 		p = rcpt_pending__expired(&core->pending, now);
 		if(p == NULL) break;
-		if(i > 0 && i % EXPIRY_CLOCK_EVERY == 0 && rcpt_host__now(&core->host) - now >= EXPIRY_BUDGET_MS) break;
 		rcpt_life__finish(core, p, RCPT_OUTCOME_TIMEOUT, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
+	}
+	/* Queued cancellations share the expiries' bound on one tick. */
+	if(core->cancels.first && rcpt_host__now(&core->host) - now < RCPT_EXPIRY_BUDGET_MS){
+		rcpt_control__tick(core, (unsigned)(RCPT_EXPIRIES_PER_TICK - i), now, RCPT_EXPIRY_BUDGET_MS);
 	}
 }

@@ -71,6 +71,9 @@ enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *fil
  * broker a receipt to deliver at the top of its next loop (~15 us seen),
  * far more than the expiry itself, so this bounds the stall to ~5 ms. */
 #define RCPT_EXPIRIES_PER_TICK 300
+/* ... and to this much of the host's clock, checked every 32. Queued mass
+ * cancellations share both bounds with the expiries. */
+#define RCPT_EXPIRY_BUDGET_MS 2
 
 /* A CONNECT with this client id and username (NULL: none), before the
  * broker checks the password: false when the id is bound to another user

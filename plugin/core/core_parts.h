@@ -23,6 +23,8 @@
 #include "tracking.h"
 #include "wills.h"
 
+struct rcpt_cancel_job;
+
 struct rcpt_core {
 	struct rcpt_host host;
 	struct rcpt_config cfg;
@@ -45,6 +47,10 @@ struct rcpt_core {
 	} receipts;                       /* receipt.c's */
 	struct rcpt_sys sys;
 	struct rcpt_wills wills;          /* core.c's, through wills.c */
+	struct {
+		struct rcpt_cancel_job *first;   /* mass cancellations still to run, oldest first */
+		struct rcpt_cancel_job *last;
+	} cancels;                        /* control.c's */
 	struct {
 		uint64_t last_ms;
 		bool silence_warned;

@@ -149,7 +149,8 @@ int rcpt_identity__save(struct rcpt_identity *ids, const char *path, const char 
 	char *tmp = rcpt_files__path_with(path, ".tmp");
 	int rc = ENOMEM;
 	*step = "build";
-	if(text && tmp) rc = rcpt_files__write_atomically(tmp, path, (const unsigned char *)text, len, step);
+	bool renamed = false;
+	if(text && tmp) rc = rcpt_files__write_atomically(tmp, path, (const unsigned char *)text, len, step, &renamed);
 	if(rc == 0) ids->dirty = false;
 	free(text);
 	free(tmp);

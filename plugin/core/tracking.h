@@ -42,6 +42,8 @@ struct rcpt_tracking {
 		size_t capacity;
 	} unsettled;                           /* requests stored in this loop iteration */
 	struct rcpt_htable waits;              /* QoS 2 requests by message key */
+	struct rcpt_htable waits_by_sender;    /* ... by requester, return topic, correlation and payload:
+	                                        * a retransmission is found without a walk */
 	struct rcpt_release_wait *waits_oldest;   /* FIFO by grace deadline */
 	struct rcpt_release_wait *waits_newest;
 	struct rcpt_release_wait *waits_released; /* PUBREL seen: settle next */

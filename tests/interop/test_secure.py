@@ -145,7 +145,7 @@ def secure_control_api_answers_admin_only(fx):
     check_eq(stats[0]['data']['pending'], 1, 'pending')
     check_eq(sum(stats[0]['data']['totals'].values()), 0, 'all totals')
     check_eq(control(admin, [cancel_all]),
-             {'responses': [{'command': 'cancelPending', 'data': {'cancelled': 1}}]}, 'admin\'s cancelPending')
+             {'responses': [{'command': 'cancelPending', 'data': {'cancelled': 1, 'selected': 1, 'queued': 0}}]}, 'admin\'s cancelPending')
     check_receipt(alice.wait(), 'ret/alice/replies', b'', b'c-1', 'cancelled', 'maintenance')
     alice.quiet()
     admin.quiet(0)
