@@ -326,51 +326,6 @@ const char *rcpt_config__bind_mode_name(enum rcpt_bind_mode mode)
 	}
 }
 
-/* The first word of a line, and where its value starts. */
-static size_t first_word(const char *line, const char *end, const char **value)
-{
-	const char *w = line;
-	while(w < end && (*w == ' ' || *w == '\t')) w++;
-	const char *e = w;
-	while(e < end && *e != ' ' && *e != '\t') e++;
-	*value = e;
-	return (size_t)(e - w);
-}
-
-static bool word_is(const char *line, const char *end, const char *word)
-{
-	const char *value;
-	while(line < end && (*line == ' ' || *line == '\t')) line++;
-	size_t n = first_word(line, end, &value);
-	return n == strlen(word) && !memcmp(line, word, n);
-}
-
-static bool names_other_plugin(const char *value, const char *end, const char *own_name)
-{
-	size_t own = strlen(own_name);
-	for(const char *p = value; p + own <= end; p++){
-		if(!memcmp(p, own_name, own)) return false;
-	}
-	return true;
-}
-
-bool rcpt_config__conf_authenticates(const char *text, const char *own_name)
-{
-	for(const char *line = text; line && *line; ){
-		const char *end = strchr(line, '\n');
-		if(end == NULL) end = line + strlen(line);
-		const char *value;
-		first_word(line, end, &value);
-		if(word_is(line, end, "password_file")) return true;
-		if((word_is(line, end, "plugin") || word_is(line, end, "auth_plugin"))
-				&& names_other_plugin(value, end, own_name)){
-			return true;
-		}
-		line = *end ? end + 1 : end;
-	}
-	return false;
-}
-
 void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "request_prefix=%s return_prefix=%s default_timeout_ms=%u "

@@ -68,10 +68,6 @@ void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size
 const char *rcpt_config__fallback_name(enum rcpt_acl_fallback f);
 const char *rcpt_config__open_return_name(enum rcpt_open_return o);
 bool rcpt_config__is_control_user(const struct rcpt_config *cfg, const char *username);
-/* True when a mosquitto.conf text makes the broker authenticate clients:
- * a password_file, or a plugin or auth_plugin line other than this one's
- * (own_name, e.g. "mosquitto_receipts"). */
 const char *rcpt_config__bind_mode_name(enum rcpt_bind_mode mode);
-bool rcpt_config__conf_authenticates(const char *conf_text, const char *own_name);
 
 #endif
