@@ -327,17 +327,20 @@ static void read_broker_conf(struct rcpt_brokerconf *bc)
 	}
 }
 
-/* plugin_opt_bind_client_ids auto: on when the broker authenticates clients.
- * A configuration it cannot read is said once: binding is then off. */
-static void resolve_binding(struct rcpt_config *cfg, const struct rcpt_brokerconf *bc)
+/* The `auto` options that depend on whether the broker authenticates
+ * clients (bind_client_ids, max_pending_anonymous). A configuration it
+ * cannot read is said once: they are then settled as for a broker without
+ * authentication. */
+static void resolve_auth(struct rcpt_config *cfg, const struct rcpt_brokerconf *bc)
 {
-	if(cfg->bind_client_ids != RCPT_BIND_AUTO) return;
-	cfg->bind_client_ids = bc->known && bc->authenticates ? RCPT_BIND_ON : RCPT_BIND_OFF;
-	if(!bc->known){
-		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: plugin_opt_bind_client_ids auto: cannot tell "
-				"whether clients authenticate (%s); client ids are not bound (set it to true with "
-				"authentication)", bc->detail);
+	bool any_auto = cfg->bind_client_ids == RCPT_BIND_AUTO || cfg->max_pending_anonymous == RCPT_ANONYMOUS_AUTO;
+	if(!bc->known && any_auto){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: cannot tell whether clients authenticate (%s): "
+				"with auto, client ids are not bound and clients without a username share no budget "
+				"(with authentication set plugin_opt_bind_client_ids true and "
+				"plugin_opt_max_pending_anonymous %u)", bc->detail, RCPT_ANONYMOUS_AUTO_BUDGET);
 	}
+	rcpt_config__resolve_auth(cfg, bc->known && bc->authenticates);
 }
 
 /* Works out, from the broker's configuration, whether other access control
@@ -436,7 +439,7 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 	read_broker_conf(&bc);
 	char access_line[2 * RCPT_BROKERCONF_TEXT];
 	resolve_fallback(plg, cfg.acl_fallback, &bc, access_line, sizeof(access_line));
-	resolve_binding(&cfg, &bc);
+	resolve_auth(&cfg, &bc);
 	struct rcpt_host host = broker_host;
 	host.ctx = plg;
 	/* The core takes cfg's strings and zeroes cfg, so the clean-up below
