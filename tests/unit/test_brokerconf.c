@@ -89,15 +89,23 @@ START_TEST(test_other_plugin_and_order)
 }
 END_TEST
 
+/* Writes text into the file name of the test's conf.d folder (made on
+ * first use); returns the folder. */
+static const char *in_conf_d(const char *name, const char *text)
+{
+	static char sub[128];
+	char file[192];
+	snprintf(sub, sizeof(sub), "%s/conf.d", dir);
+	ck_assert(mkdir(sub, 0755) == 0 || errno == EEXIST);
+	snprintf(file, sizeof(file), "%s/%s", sub, name);
+	write_file(file, text);
+	return sub;
+}
+
 START_TEST(test_include_dir_followed)
 {
-	char sub[128], inc[160];
-	snprintf(sub, sizeof(sub), "%s/conf.d", dir);
-	ck_assert_int_eq(mkdir(sub, 0755), 0);
-	snprintf(inc, sizeof(inc), "%s/b.conf", sub);
-	write_file(inc, "acl_file /etc/acl\n");
-	snprintf(inc, sizeof(inc), "%s/a.conf.off", sub);
-	write_file(inc, "plugin /x.so\n");
+	in_conf_d("b.conf", "acl_file /etc/acl\n");
+	const char *sub = in_conf_d("a.conf.off", "plugin /x.so\n");
 	char text[256];
 	snprintf(text, sizeof(text), "plugin %%s\ninclude_dir %s\n", sub);
 	struct rcpt_brokerconf bc = scan(text, 0);
@@ -155,11 +163,7 @@ END_TEST
 /* A password_file only in an included file still counts. */
 START_TEST(test_authentication_in_include_dir)
 {
-	char sub[128], inc[160];
-	snprintf(sub, sizeof(sub), "%s/conf.d", dir);
-	ck_assert_int_eq(mkdir(sub, 0755), 0);
-	snprintf(inc, sizeof(inc), "%s/auth.conf", sub);
-	write_file(inc, "password_file /etc/mosquitto/passwd\n");
+	const char *sub = in_conf_d("auth.conf", "password_file /etc/mosquitto/passwd\n");
 	char text[256];
 	snprintf(text, sizeof(text), "listener 1883\nplugin %%s\ninclude_dir %s\n", sub);
 	struct rcpt_brokerconf bc = scan(text, 0);
