@@ -100,6 +100,13 @@ static const char *spread(char *buf, size_t len, double *v, size_t n, const char
 	return buf;
 }
 
+/* spread() of key over the runs of cell s. */
+static const char *spread_of(const struct sel *s, const char *key, const char *fmt, char *buf, size_t len)
+{
+	double v[MAX_RUNS];
+	return spread(buf, len, v, collect(s, key, v), fmt);
+}
+
 static int passes, misses;
 
 static void target(const char *what, const char *cell, double *v, size_t n, const char *fmt, bool at_least,
@@ -145,14 +152,10 @@ static void print_rr(void)
 				size_t n = collect(&s, "rps", v);
 				if(n == 0) continue;
 				spread(b1, sizeof(b1), v, n, "%.0f");
-				n = collect(&s, "p50_us", v);
-				spread(b2, sizeof(b2), v, n, "%.0f");
-				n = collect(&s, "p99_us", v);
-				spread(b3, sizeof(b3), v, n, "%.0f");
-				n = collect(&s, "max_us", v);
-				spread(b4, sizeof(b4), v, n, "%.0f");
-				n = collect(&s, "broker_cpu_us_per_rt", v);
-				spread(b5, sizeof(b5), v, n, "%.1f");
+				spread_of(&s, "p50_us", "%.0f", b2, sizeof(b2));
+				spread_of(&s, "p99_us", "%.0f", b3, sizeof(b3));
+				spread_of(&s, "max_us", "%.0f", b4, sizeof(b4));
+				spread_of(&s, "broker_cpu_us_per_rt", "%.1f", b5, sizeof(b5));
 				cell_name(name, sizeof(name), (int)i, q);
 				printf("  %-12s %-7s %-24s %-20s %-22s %-22s %-20s\n", name, modes[m], b1, b2, b3, b4, b5);
 			}
@@ -260,35 +263,25 @@ static void print_details(void)
 		printf("\nPass-through (QoS 0, 1 publisher -> 1 subscriber)\n");
 		for(int m = 0; m < 2; m++){
 			struct sel s = {"pass", modes[m], -1, 0, 0, 0};
-			size_t n = collect(&s, "msgs_per_s", v);
-			spread(b1, sizeof(b1), v, n, "%.0f");
-			n = collect(&s, "broker_cpu_us_per_msg", v);
-			spread(b2, sizeof(b2), v, n, "%.2f");
+			spread_of(&s, "msgs_per_s", "%.0f", b1, sizeof(b1));
+			spread_of(&s, "broker_cpu_us_per_msg", "%.2f", b2, sizeof(b2));
 			printf("  %-7s messages/s %-28s broker CPU us/msg %s\n", modes[m], b1, b2);
 		}
 	}
 	struct sel sc = {"scale", NULL, -1, 0, 0, 0};
 	if(collect(&sc, "count", v)){
 		printf("\nScale (%.0f pending requests, one common deadline)\n", v[0]);
-		size_t n = collect(&sc, "fill_rate", v);
-		spread(b1, sizeof(b1), v, n, "%.0f");
-		n = collect(&sc, "bytes_per_pending", v);
-		spread(b2, sizeof(b2), v, n, "%.0f");
-		n = collect(&sc, "net_bytes_per_pending", v);
-		spread(b3, sizeof(b3), v, n, "%.0f");
+		spread_of(&sc, "fill_rate", "%.0f", b1, sizeof(b1));
+		spread_of(&sc, "bytes_per_pending", "%.0f", b2, sizeof(b2));
+		spread_of(&sc, "net_bytes_per_pending", "%.0f", b3, sizeof(b3));
 		printf("  fill rate/s %s; RSS bytes per pending %s (net of topic+correlation %s)\n", b1, b2, b3);
-		n = collect(&sc, "idle_probe_max_ms", v);
-		spread(b1, sizeof(b1), v, n, "%.2f");
-		n = collect(&sc, "fill_probe_max_ms", v);
-		spread(b2, sizeof(b2), v, n, "%.2f");
-		n = collect(&sc, "stall_ms", v);
-		spread(b3, sizeof(b3), v, n, "%.2f");
+		spread_of(&sc, "idle_probe_max_ms", "%.2f", b1, sizeof(b1));
+		spread_of(&sc, "fill_probe_max_ms", "%.2f", b2, sizeof(b2));
+		spread_of(&sc, "stall_ms", "%.2f", b3, sizeof(b3));
 		printf("  worst probe round trip ms: idle with the table full %s, during the fill %s, mass expiry %s\n",
 				b1, b2, b3);
-		n = collect(&sc, "first_receipt_ms", v);
-		spread(b1, sizeof(b1), v, n, "%.0f");
-		n = collect(&sc, "drain_ms", v);
-		spread(b2, sizeof(b2), v, n, "%.0f");
+		spread_of(&sc, "first_receipt_ms", "%.0f", b1, sizeof(b1));
+		spread_of(&sc, "drain_ms", "%.0f", b2, sizeof(b2));
 		printf("  after the deadline: first timeout receipt %s ms, last %s ms\n", b1, b2);
 	}
 	struct sel pany = {"persist", NULL, -1, 0, 0, 0};
@@ -297,14 +290,10 @@ static void print_details(void)
 		static const char *pm[] = {"nostate", "state"};
 		for(int m = 0; m < 2; m++){
 			struct sel s = {"persist", pm[m], -1, 0, 0, 0};
-			size_t n = collect(&s, "probe_max_ms", v);
-			spread(b1, sizeof(b1), v, n, "%.2f");
-			n = collect(&s, "probe_p99_us", v);
-			spread(b2, sizeof(b2), v, n, "%.0f");
-			n = collect(&s, "probe_p50_us", v);
-			spread(b3, sizeof(b3), v, n, "%.0f");
-			n = collect(&s, "probes", v);
-			spread(b4, sizeof(b4), v, n, "%.0f");
+			spread_of(&s, "probe_max_ms", "%.2f", b1, sizeof(b1));
+			spread_of(&s, "probe_p99_us", "%.0f", b2, sizeof(b2));
+			spread_of(&s, "probe_p50_us", "%.0f", b3, sizeof(b3));
+			spread_of(&s, "probes", "%.0f", b4, sizeof(b4));
 			printf("  %-8s worst probe ms %-24s p99 us %-18s p50 us %-16s probes %s\n", pm[m], b1, b2, b3, b4);
 		}
 	}
@@ -321,12 +310,9 @@ static void print_hostile(void)
 		static const char *kinds[] = {"random", "crafted"};
 		for(int k = 0; k < 2; k++){
 			struct sel s = {"hostile-collide", kinds[k], -1, 0, 0, 0};
-			size_t n = collect(&s, "accept_rate", v);
-			spread(b1, sizeof(b1), v, n, "%.0f");
-			n = collect(&s, "fill_s", v);
-			spread(b2, sizeof(b2), v, n, "%.2f");
-			n = collect(&s, "drop_cpu_ms", v);
-			spread(b3, sizeof(b3), v, n, "%.1f");
+			spread_of(&s, "accept_rate", "%.0f", b1, sizeof(b1));
+			spread_of(&s, "fill_s", "%.2f", b2, sizeof(b2));
+			spread_of(&s, "drop_cpu_ms", "%.1f", b3, sizeof(b3));
 			printf("  %-8s accepted/s %-24s in s %-20s broker CPU ms to drop them all %s\n", kinds[k], b1, b2, b3);
 		}
 	}
@@ -336,27 +322,20 @@ static void print_hostile(void)
 		static const char *modes[] = {"plain", "plugin"};
 		for(int m = 0; m < 2; m++){
 			struct sel s = {"hostile-fanout", modes[m], -1, 0, 0, 0};
-			size_t n = collect(&s, "cpu_request_ms", v);
-			spread(b1, sizeof(b1), v, n, "%.1f");
-			n = collect(&s, "cpu_disconnect_ms", v);
-			spread(b2, sizeof(b2), v, n, "%.1f");
-			n = collect(&s, "cpu_ms", v);
-			spread(b3, sizeof(b3), v, n, "%.1f");
+			spread_of(&s, "cpu_request_ms", "%.1f", b1, sizeof(b1));
+			spread_of(&s, "cpu_disconnect_ms", "%.1f", b2, sizeof(b2));
+			spread_of(&s, "cpu_ms", "%.1f", b3, sizeof(b3));
 			printf("  %-7s request %-22s disconnects %-22s total %s\n", modes[m], b1, b2, b3);
 		}
 	}
 	struct sel hc = {"hostile-cancel", NULL, -1, 0, 0, 0};
 	if(collect(&hc, "count", v)){
 		printf("\nHostile: mass cancel (%.0f pending requests, one cancelPending of their area)\n", v[0]);
-		size_t n = collect(&hc, "bytes_per_pending", v);
-		spread(b1, sizeof(b1), v, n, "%.0f");
-		n = collect(&hc, "net_bytes_per_pending", v);
-		spread(b2, sizeof(b2), v, n, "%.0f");
+		spread_of(&hc, "bytes_per_pending", "%.0f", b1, sizeof(b1));
+		spread_of(&hc, "net_bytes_per_pending", "%.0f", b2, sizeof(b2));
 		printf("  RSS bytes per pending %s (net of topic+correlation %s)\n", b1, b2);
-		n = collect(&hc, "stall_ms", v);
-		spread(b1, sizeof(b1), v, n, "%.2f");
-		n = collect(&hc, "drain_ms", v);
-		spread(b2, sizeof(b2), v, n, "%.0f");
+		spread_of(&hc, "stall_ms", "%.2f", b1, sizeof(b1));
+		spread_of(&hc, "drain_ms", "%.0f", b2, sizeof(b2));
 		printf("  worst probe round trip ms %s; last cancelled receipt %s ms after the command\n", b1, b2);
 	}
 }

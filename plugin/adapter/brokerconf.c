@@ -51,6 +51,7 @@ struct part {
 	bool other_access;
 	bool plugin_before_us;
 	bool password_file;
+	bool authenticates;
 	int ours;                       /* plugin lines naming this plugin */
 	char listener[64];              /* "port address" of its listener line; "" for the default one */
 	char detail[RCPT_BROKERCONF_TEXT];
@@ -88,6 +89,7 @@ static void note_plugin(struct part *p, bool ours, const char *key, const char *
 		p->ours++;
 		return;
 	}
+	p->authenticates = true;
 	if(p->ours == 0 && !p->plugin_before_us){
 		p->plugin_before_us = true;
 		snprintf(p->first_other_plugin, sizeof(p->first_other_plugin), "%s", value);
@@ -173,7 +175,9 @@ static bool scan_line(struct scan *sc, char *line, int line_no, const char *file
 		sc->per_listener = !strcmp(value, "true");
 	}else if(!strcmp(key, "password_file")){
 		p->password_file = sc->whole.password_file = true;
+		p->authenticates = sc->whole.authenticates = true;
 	}else if(!strcmp(key, "acl_file") || !strcmp(key, "auth_plugin")){
+		if(!strcmp(key, "auth_plugin")) p->authenticates = sc->whole.authenticates = true;
 		note_other(p, key, value, line_no, file);
 		note_other(&sc->whole, key, value, line_no, file);
 	}else if(!strcmp(key, "plugin") || !strcmp(key, "global_plugin")){
@@ -242,6 +246,7 @@ void rcpt_brokerconf__scan(const char *conf_path, const char *our_plugin, unsign
 		out->plugin_before_us = p->plugin_before_us;
 		out->found_us = p->ours > 0;
 		out->password_file = p->password_file;
+		out->authenticates = p->authenticates;
 		snprintf(out->first_other_plugin, sizeof(out->first_other_plugin), "%s", p->first_other_plugin);
 		if(p->other_access){
 			snprintf(out->detail, sizeof(out->detail), "%s", p->detail);

@@ -2,7 +2,8 @@
  * What the broker's own configuration says about access control: read once
  * at start from the file the broker was started with, so that
  * `acl_fallback auto` can tell whether this plugin is the broker's only
- * source of topic access decisions. Plain C: no broker headers.
+ * source of topic access decisions, and the `auto` settings that depend on
+ * whether clients authenticate can tell that. Plain C: no broker headers.
  */
 #ifndef RCPT_BROKERCONF_H
 #define RCPT_BROKERCONF_H
@@ -18,6 +19,9 @@ struct rcpt_brokerconf {
 	bool plugin_before_us;  /* another plugin line comes before our first one */
 	bool found_us;          /* a plugin line naming this plugin was seen */
 	bool password_file;     /* noted: it says who a client is, not what it may do */
+	/* Clients authenticate: a password_file, or an auth_plugin or a plugin
+	 * line not ours (e.g. dynamic-security). */
+	bool authenticates;
 	/* known: the first other access source, e.g. "acl_file /etc/x (line 3 of
 	 * /etc/mosquitto/mosquitto.conf)"; not known: why. */
 	char detail[RCPT_BROKERCONF_TEXT];

@@ -302,40 +302,6 @@ static const struct {
 	MOSQ_FUNC_generic_callback cb;
 } identity_callback = {MOSQ_EVT_BASIC_AUTH, on_basic_auth};
 
-/* plugin_opt_bind_client_ids auto: on when the broker's configuration file
- * (mosquitto -c FILE, read from /proc/self/cmdline) authenticates clients.
- * A file it cannot read is said once: binding is then off. */
-static bool broker_authenticates(void)
-{
-	char args[4096];
-	FILE *f = fopen("/proc/self/cmdline", "rb");
-	if(f == NULL) return false;
-	size_t n = fread(args, 1, sizeof(args) - 1, f);
-	fclose(f);
-	args[n] = '\0';
-	const char *conf = NULL;
-	for(size_t i = 0; i < n; i += strlen(args + i) + 1){
-		if((!strcmp(args + i, "-c") || !strcmp(args + i, "--config-file")) && i + strlen(args + i) + 1 < n){
-			conf = args + i + strlen(args + i) + 1;
-			break;
-		}
-	}
-	f = conf ? fopen(conf, "rb") : NULL;
-	if(f == NULL){
-		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: plugin_opt_bind_client_ids auto: cannot read the "
-				"broker's configuration file%s%s; client ids are not bound (set it to true with authentication)",
-				conf ? " " : "", conf ? conf : "");
-		return false;
-	}
-	bool found = false;
-	char line[4096];
-	while(!found && fgets(line, sizeof(line), f)){
-		found = rcpt_config__conf_authenticates(line, "mosquitto_receipts");
-	}
-	fclose(f);
-	return found;
-}
-
 static bool cfg_has_control_users(const struct rcpt_core *core)
 {
 	return rcpt_core__config(core)->control_users != NULL;
@@ -343,26 +309,48 @@ static bool cfg_has_control_users(const struct rcpt_core *core)
 
 /* ---- who else decides access ---- */
 
-/* Works out, from the broker's configuration, whether other access control
- * decides topics this plugin does not govern, and sets the answers for
- * those topics. Explains the outcome in the start-up log: line receives the
- * decision, warnings go out at once. */
-static void resolve_fallback(struct plugin *plg, enum rcpt_acl_fallback configured, char *line, size_t size)
+/* Reads the broker's configuration file (mosquitto -c FILE), once per
+ * initialisation of this plugin. */
+static void read_broker_conf(struct rcpt_brokerconf *bc)
 {
-	struct rcpt_brokerconf bc;
 	char conf[PATH_MAX];
 	Dl_info self;
-	const char *our_path = dladdr((void *)resolve_fallback, &self) && self.dli_fname ? self.dli_fname : NULL;
+	const char *our_path = dladdr((void *)read_broker_conf, &self) && self.dli_fname ? self.dli_fname : NULL;
 	/* Each listener with per_listener_settings initialises the plugin anew,
 	 * in a known order: the count tells which one this is. */
 	static unsigned instances;
 	if(rcpt_brokerconf__cmdline_config(conf, sizeof(conf))){
-		rcpt_brokerconf__scan(conf, our_path, instances++, &bc);
+		rcpt_brokerconf__scan(conf, our_path, instances++, bc);
 	}else{
-		memset(&bc, 0, sizeof(bc));
-		snprintf(bc.detail, sizeof(bc.detail), "the broker was started without -c FILE");
+		memset(bc, 0, sizeof(*bc));
+		snprintf(bc->detail, sizeof(bc->detail), "the broker was started without -c FILE");
 	}
-	bool sole = bc.known && !bc.other_access;
+}
+
+/* The `auto` options that depend on whether the broker authenticates
+ * clients (bind_client_ids, max_pending_anonymous). A configuration it
+ * cannot read is said once: they are then settled as for a broker without
+ * authentication. */
+static void resolve_auth(struct rcpt_config *cfg, const struct rcpt_brokerconf *bc)
+{
+	bool any_auto = cfg->bind_client_ids == RCPT_BIND_AUTO || cfg->max_pending_anonymous == RCPT_ANONYMOUS_AUTO;
+	if(!bc->known && any_auto){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: cannot tell whether clients authenticate (%s): "
+				"with auto, client ids are not bound and clients without a username share no budget "
+				"(with authentication set plugin_opt_bind_client_ids true and "
+				"plugin_opt_max_pending_anonymous %u)", bc->detail, RCPT_ANONYMOUS_AUTO_BUDGET);
+	}
+	rcpt_config__resolve_auth(cfg, bc->known && bc->authenticates);
+}
+
+/* Works out, from the broker's configuration, whether other access control
+ * decides topics this plugin does not govern, and sets the answers for
+ * those topics. Explains the outcome in the start-up log: line receives the
+ * decision, warnings go out at once. */
+static void resolve_fallback(struct plugin *plg, enum rcpt_acl_fallback configured,
+		const struct rcpt_brokerconf *bc, char *line, size_t size)
+{
+	bool sole = bc->known && !bc->other_access;
 	bool allow = configured == RCPT_FALLBACK_ALLOW || (configured == RCPT_FALLBACK_AUTO && sole);
 
 	plg->others = !allow;
@@ -377,20 +365,20 @@ static void resolve_fallback(struct plugin *plg, enum rcpt_acl_fallback configur
 	}
 
 	snprintf(line, size, "topics not ours: %s (%s%s)", allow ? "allowed" : "left to the other access control",
-			configured == RCPT_FALLBACK_AUTO ? "acl_fallback auto: " : "acl_fallback set: ", bc.detail);
-	if(configured == RCPT_FALLBACK_AUTO && !bc.known){
+			configured == RCPT_FALLBACK_AUTO ? "acl_fallback auto: " : "acl_fallback set: ", bc->detail);
+	if(configured == RCPT_FALLBACK_AUTO && !bc->known){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: cannot tell whether other access control is "
 				"configured (%s), so topics not ours are left to it; if this plugin is the broker's only "
-				"access control set plugin_opt_acl_fallback allow, else defer", bc.detail);
+				"access control set plugin_opt_acl_fallback allow, else defer", bc->detail);
 	}
-	if(configured == RCPT_FALLBACK_ALLOW && bc.other_access){
+	if(configured == RCPT_FALLBACK_ALLOW && bc->other_access){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: plugin_opt_acl_fallback allow, but %s: this "
-				"plugin's \"allow\" overrides it for every topic not ours; use auto or defer", bc.detail);
+				"plugin's \"allow\" overrides it for every topic not ours; use auto or defer", bc->detail);
 	}
-	if(bc.plugin_before_us){
+	if(bc->plugin_before_us){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: plugin %s is loaded before this one: the first "
 				"plugin that does not defer decides, so it may decide on return areas and the control API "
-				"first; load this plugin first", bc.first_other_plugin);
+				"first; load this plugin first", bc->first_other_plugin);
 	}
 	if(plg->others && plg->broker_acl_check == NULL){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: this broker does not export mosquitto_acl_check "
@@ -447,11 +435,11 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 	rc = MOSQ_ERR_NOMEM;
 	if(plg == NULL) goto error;
 	plg->id = identifier;
+	struct rcpt_brokerconf bc;
+	read_broker_conf(&bc);
 	char access_line[2 * RCPT_BROKERCONF_TEXT];
-	resolve_fallback(plg, cfg.acl_fallback, access_line, sizeof(access_line));
-	if(cfg.bind_client_ids == RCPT_BIND_AUTO){
-		cfg.bind_client_ids = broker_authenticates() ? RCPT_BIND_ON : RCPT_BIND_OFF;
-	}
+	resolve_fallback(plg, cfg.acl_fallback, &bc, access_line, sizeof(access_line));
+	resolve_auth(&cfg, &bc);
 	struct rcpt_host host = broker_host;
 	host.ctx = plg;
 	/* The core takes cfg's strings and zeroes cfg, so the clean-up below

@@ -28,7 +28,7 @@ int rcpt_config__init(struct rcpt_config *cfg)
 	cfg->max_pending_per_client = 10000;
 	cfg->max_correlation_len = 256;
 	cfg->max_pending_per_user = 10000;
-	cfg->max_pending_anonymous = 0;
+	cfg->max_pending_anonymous = RCPT_ANONYMOUS_AUTO;
 	cfg->max_return_topic_len = 256;
 	cfg->max_pending_bytes = 256u * 1024 * 1024;
 	cfg->acl_fallback = RCPT_FALLBACK_AUTO;
@@ -269,12 +269,17 @@ int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value
 		}
 		return RCPT_OK;
 	}
+	if(!strcmp(key, RECEIPTS_OPT_MAX_PENDING_ANONYMOUS) && !strcmp(value, "auto")){
+		cfg->max_pending_anonymous = RCPT_ANONYMOUS_AUTO;
+		return RCPT_OK;
+	}
 	for(size_t i = 0; i < sizeof(numeric_options) / sizeof(numeric_options[0]); i++){
 		if(strcmp(key, numeric_options[i].name)) continue;
 		uint32_t *slot = (uint32_t *)(void *)((char *)cfg + numeric_options[i].offset);
 		if(parse_u32(value, numeric_options[i].min, numeric_options[i].max, slot)){
-			snprintf(err, err_size, "plugin_opt_%s '%s': must be a whole number from %u to %u",
-					key, value, numeric_options[i].min, numeric_options[i].max);
+			bool anonymous = !strcmp(key, RECEIPTS_OPT_MAX_PENDING_ANONYMOUS);
+			snprintf(err, err_size, "plugin_opt_%s '%s': must be %sa whole number from %u to %u",
+					key, value, anonymous ? "'auto' or " : "", numeric_options[i].min, numeric_options[i].max);
 			return RCPT_ERR_INVAL;
 		}
 		return RCPT_OK;
@@ -326,62 +331,31 @@ const char *rcpt_config__bind_mode_name(enum rcpt_bind_mode mode)
 	}
 }
 
-/* The first word of a line, and where its value starts. */
-static size_t first_word(const char *line, const char *end, const char **value)
+void rcpt_config__resolve_auth(struct rcpt_config *cfg, bool broker_authenticates)
 {
-	const char *w = line;
-	while(w < end && (*w == ' ' || *w == '\t')) w++;
-	const char *e = w;
-	while(e < end && *e != ' ' && *e != '\t') e++;
-	*value = e;
-	return (size_t)(e - w);
-}
-
-static bool word_is(const char *line, const char *end, const char *word)
-{
-	const char *value;
-	while(line < end && (*line == ' ' || *line == '\t')) line++;
-	size_t n = first_word(line, end, &value);
-	return n == strlen(word) && !memcmp(line, word, n);
-}
-
-static bool names_other_plugin(const char *value, const char *end, const char *own_name)
-{
-	size_t own = strlen(own_name);
-	for(const char *p = value; p + own <= end; p++){
-		if(!memcmp(p, own_name, own)) return false;
+	if(cfg->bind_client_ids == RCPT_BIND_AUTO){
+		cfg->bind_client_ids = broker_authenticates ? RCPT_BIND_ON : RCPT_BIND_OFF;
 	}
-	return true;
-}
-
-bool rcpt_config__conf_authenticates(const char *text, const char *own_name)
-{
-	for(const char *line = text; line && *line; ){
-		const char *end = strchr(line, '\n');
-		if(end == NULL) end = line + strlen(line);
-		const char *value;
-		first_word(line, end, &value);
-		if(word_is(line, end, "password_file")) return true;
-		if((word_is(line, end, "plugin") || word_is(line, end, "auth_plugin"))
-				&& names_other_plugin(value, end, own_name)){
-			return true;
-		}
-		line = *end ? end + 1 : end;
+	if(cfg->max_pending_anonymous == RCPT_ANONYMOUS_AUTO){
+		cfg->max_pending_anonymous = broker_authenticates ? RCPT_ANONYMOUS_AUTO_BUDGET : 0;
 	}
-	return false;
 }
 
 void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size)
 {
+	char anonymous[16] = "auto";
+	if(cfg->max_pending_anonymous != RCPT_ANONYMOUS_AUTO){
+		snprintf(anonymous, sizeof(anonymous), "%u", cfg->max_pending_anonymous);
+	}
 	int n = snprintf(buf, size, "request_prefix=%s return_prefix=%s default_timeout_ms=%u "
 			"max_timeout_ms=%u max_pending=%u max_pending_per_client=%u "
-			"max_pending_per_user=%u max_pending_anonymous=%u max_pending_bytes=%llu "
+			"max_pending_per_user=%u max_pending_anonymous=%s max_pending_bytes=%llu "
 			"max_correlation_len=%u max_return_topic_len=%u acl_fallback=%s open_return_topics=%s sys_interval_s=%u "
 			"state_file=%s save_interval_s=%u journal_sync=%s bind_client_ids=%s qos2_release_grace_ms=%u "
 			"control_users=",
 			cfg->request_prefix, cfg->return_prefix, cfg->default_timeout_ms,
 			cfg->max_timeout_ms, cfg->max_pending, cfg->max_pending_per_client,
-			cfg->max_pending_per_user, cfg->max_pending_anonymous, (unsigned long long)cfg->max_pending_bytes,
+			cfg->max_pending_per_user, anonymous, (unsigned long long)cfg->max_pending_bytes,
 			cfg->max_correlation_len, cfg->max_return_topic_len,
 			rcpt_config__fallback_name(cfg->acl_fallback),
 			rcpt_config__open_return_name(cfg->open_return_topics),

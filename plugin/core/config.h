@@ -28,6 +28,12 @@ enum rcpt_open_return {
 	RCPT_OPEN_RETURN_TRACKED,  /* tracked, if the requester may write the topic */
 };
 
+/* max_pending_anonymous auto: the budget where the broker authenticates
+ * (anonymous clients are then the odd ones, and share it), none where it
+ * does not (every client is anonymous there). */
+#define RCPT_ANONYMOUS_AUTO UINT32_MAX
+#define RCPT_ANONYMOUS_AUTO_BUDGET 100000u
+
 struct rcpt_config {
 	char *request_prefix;      /* owned */
 	char *return_prefix;       /* owned */
@@ -39,7 +45,9 @@ struct rcpt_config {
 	uint32_t max_pending_per_client;
 	uint32_t max_correlation_len;
 	uint32_t max_pending_per_user;     /* requests of clients with one username */
-	uint32_t max_pending_anonymous;    /* requests of all clients without a username; 0: no such budget */
+	/* Requests of all clients without a username; 0: no such budget;
+	 * RCPT_ANONYMOUS_AUTO until resolved at start. */
+	uint32_t max_pending_anonymous;
 	uint32_t max_return_topic_len;
 	uint64_t max_pending_bytes;        /* memory of all pending state */
 	enum rcpt_acl_fallback acl_fallback;
@@ -68,10 +76,9 @@ void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size
 const char *rcpt_config__fallback_name(enum rcpt_acl_fallback f);
 const char *rcpt_config__open_return_name(enum rcpt_open_return o);
 bool rcpt_config__is_control_user(const struct rcpt_config *cfg, const char *username);
-/* True when a mosquitto.conf text makes the broker authenticate clients:
- * a password_file, or a plugin or auth_plugin line other than this one's
- * (own_name, e.g. "mosquitto_receipts"). */
 const char *rcpt_config__bind_mode_name(enum rcpt_bind_mode mode);
-bool rcpt_config__conf_authenticates(const char *conf_text, const char *own_name);
+/* Settles every `auto` that depends on whether the broker authenticates
+ * clients (bind_client_ids, max_pending_anonymous); explicit values stay. */
+void rcpt_config__resolve_auth(struct rcpt_config *cfg, bool broker_authenticates);
 
 #endif

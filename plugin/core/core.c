@@ -68,6 +68,9 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 	core->host = *host;
 	core->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
+	/* Whatever the host left unsettled is taken as a broker without
+	 * authentication: nothing bound, no anonymous budget. */
+	rcpt_config__resolve_auth(&core->cfg, false);
 	uint64_t now = rcpt_host__now(&core->host);
 	if(rcpt_clients__init(&core->clients)
 			|| rcpt_areas__init(&core->areas)

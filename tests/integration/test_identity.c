@@ -292,12 +292,79 @@ END_TEST
 
 /* ---- without authentication ---- */
 
+/* ---- clients without a username, behind authentication ---- */
+
+/* password_file with anonymous clients let in, no acl_file; extra: more
+ * options. */
+static void start_with_password_file(const char *extra)
+{
+	char conf[512];
+	snprintf(conf, sizeof(conf), "password_file %s\nplugin_opt_control_users admin\n%s", pw_file, extra);
+	broker_start(&broker, conf);
+}
+
+/* Each anonymous client id stays far below max_pending_per_client, yet
+ * together they hit the one budget they share; a user does not draw on it. */
+START_TEST(anonymous_clients_share_one_budget)
+{
+	start_with_password_file("plugin_opt_" RECEIPTS_OPT_MAX_PENDING_ANONYMOUS " 3\n");
+	ck_assert(broker_log_wait(&broker, "max_pending_anonymous=3 ", 0));
+	struct client *worker = as_user("worker", "worker", true, "req/A");
+	struct client *anon[4];
+	for(int i = 0; i < 4; i++){
+		char id[16], rt[32];
+		snprintf(id, sizeof(id), "anon-%d", i);
+		snprintf(rt, sizeof(rt), "ret/%s/1", id);
+		anon[i] = requester_at(&broker, id, true, 1);
+		int rc = publish_request(anon[i], "req/A", "question", rt, "c-1", LONG_TIMEOUT);
+		if(i < 3){
+			ck_assert_int_eq(rc, 0);
+			msg_free(expect_request(worker, "req/A", "question", id));
+		}else{
+			ck_assert_int_eq(rc, MQTT_RC_NOT_AUTHORIZED);
+			expect_receipt(anon[i], rt, "", RECEIPTS_STATUS_REJECTED, RECEIPTS_REJECT_OVER_QUOTA, "c-1", 1);
+			ck_assert(broker_log_wait(&broker, "receipts: refused request from 'anon-3' on 'req/A': "
+					RECEIPTS_REJECT_OVER_QUOTA, RCPT_ARRIVAL_MS));
+		}
+	}
+	struct client *alice = as_user("alice", "alice", true, "ret/alice/#");
+	alice_asks(alice);
+	msg_free(worker_takes(worker));
+	ck_assert(client_quiet(worker, RCPT_QUIET_MS));
+	for(int i = 0; i < 4; i++){
+		ck_assert(client_quiet(anon[i], 0));
+		client_free(anon[i]);
+	}
+	ck_assert_int_eq(broker_log_count(&broker, RECEIPTS_REJECT_OVER_QUOTA), 1);
+	client_free(alice);
+	client_free(worker);
+}
+END_TEST
+
+/* Left at auto, the budget is on where the broker authenticates. */
+START_TEST(anonymous_budget_auto_with_password_file)
+{
+	start_with_password_file("");
+	struct client *admin = as_user("admin", "admin", true, RECEIPTS_CONTROL_RESPONSE_TOPIC);
+	ck_assert_int_eq(client_publish_str(admin, RECEIPTS_CONTROL_TOPIC,
+			"{\"commands\":[{\"command\":\"getConfig\"}]}", 1, false, NULL), 0);
+	struct msg *reply = expect_on(admin, RECEIPTS_CONTROL_RESPONSE_TOPIC);
+	ck_assert_ptr_nonnull(strstr(reply->payload, "\"max_pending_anonymous\":100000,"));
+	ck_assert_ptr_nonnull(strstr(reply->payload, "\"bind_client_ids\":true,"));
+	ck_assert(broker_log_wait(&broker, "max_pending_anonymous=100000 ", 0));
+	msg_free(reply);
+	client_free(admin);
+}
+END_TEST
+
 /* Nothing vouches for a username, so nothing is bound: any client can take
  * any client id, as MQTT allows (README, Security model). */
 START_TEST(without_authentication_ids_are_not_bound)
 {
 	struct client *alice = as_user("alice", "alice", false, "ret/alice/#");
 	ck_assert(broker_log_wait(&broker, "bind_client_ids=false", 0));
+	/* Every client is anonymous here: auto sets no budget for them. */
+	ck_assert(broker_log_wait(&broker, "max_pending_anonymous=0 ", 0));
 	struct client *bob = NULL;
 	ck_assert_int_eq(connack_of("alice", "bob", false, &bob), 0);
 	ck_assert_int_eq(broker_log_count(&broker, "refused CONNECT"), 0);
@@ -319,6 +386,13 @@ Suite *identity_suite(void)
 	tcase_add_test(tc, requests_carry_requester_user);
 	tcase_add_test(tc, binding_released_by_clean_end_and_by_operator);
 	tcase_add_test(tc, binding_survives_restart);
+	suite_add_tcase(s, tc);
+
+	tc = harness_tcase("anonymous-budget");
+	tcase_add_unchecked_fixture(tc, make_auth_files, remove_auth_files);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, anonymous_clients_share_one_budget);
+	tcase_add_test(tc, anonymous_budget_auto_with_password_file);
 	suite_add_tcase(s, tc);
 
 	tc = harness_tcase("without-authentication");

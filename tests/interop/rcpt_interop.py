@@ -422,6 +422,64 @@ def example_responder(fx, b, argv, cid, area):
     return p
 
 
+def example_broker(fx, example, maker, made, mode, lines):
+    """A broker on examples/<example>/mosquitto.conf used as it is, but for
+    its listener line (a free loopback port) and `lines`: (pattern, line)
+    pairs, each replacing the one line the pattern matches. Before it starts,
+    examples/<example>/<maker> writes the file `made` into a fresh folder of
+    the given mode; lines is a function of that file's path."""
+    tmp = tempfile.mkdtemp(prefix='rcpt-%s-' % example)
+    os.chmod(tmp, mode)
+    path = os.path.join(tmp, made)
+    rc, out, err = run([os.path.join(SOURCE_DIR, 'examples', example, maker), path])
+    check_eq((rc, err), (0, ''), '%s exit, stderr' % maker)
+    port = free_port()
+    with open(os.path.join(SOURCE_DIR, 'examples', example, 'mosquitto.conf')) as f:
+        conf = f.read()
+    for pattern, line in [(r'^listener .*$', 'listener %d 127.0.0.1' % port)] + lines(path):
+        conf, n = re.subn(pattern, line, conf, flags=re.M)
+        check_eq(n, 1, 'lines matching %s in examples/%s/mosquitto.conf' % (pattern, example))
+    return fx.add(Broker(conf=conf, port=port, tmpdir=tmp))
+
+
+def login(fx, b, user, cid=None):
+    """A client of one of the examples' users (password: the name + '-secret')."""
+    return fx.add(Paho(b.port, cid or user, username=user, password=user + '-secret'))
+
+
+def echo_worker(fx, b):
+    """The examples' responder user, subscribed to req/echo."""
+    w = login(fx, b, 'worker')
+    check_eq(w.sub('req/echo'), 1, 'SUBACK of worker to req/echo')
+    return w
+
+
+def echo_round_trip(fx, b, corr):
+    """The examples' exchange: alice asks on req/echo, worker answers, and
+    alice gets the answer as her one receipt; nothing else arrives."""
+    w = echo_worker(fx, b)
+    alice = login(fx, b, 'alice')
+    check_eq(alice.sub('ret/alice/#'), 1, 'SUBACK of alice to her return area')
+    check_eq(alice.pub('req/echo', b'hello', response_topic='ret/alice/replies', correlation=corr), 0,
+             'PUBACK of the request')
+    req = w.wait()
+    check_request(req, 'req/echo', b'hello', 'alice', corr, 'ret/alice/replies')
+    check_eq(w.pub(req.response_topic, b'HELLO', correlation=req.correlation), 0, 'PUBACK of the answer')
+    check_receipt(alice.wait(), 'ret/alice/replies', b'HELLO', corr, 'ok')
+    alice.quiet()
+    w.quiet(0)
+
+
+def control(admin, commands):
+    """Sends control commands as admin (subscribed to the responses) and
+    returns the parsed response."""
+    check_eq(admin.pub('$CONTROL/receipts/v1', json.dumps({'commands': commands}).encode()), 0,
+             'PUBACK of the control command')
+    m = admin.wait(what='the control response')
+    check_eq(m.topic, '$CONTROL/receipts/v1/response', 'control response topic')
+    return json.loads(m.payload)
+
+
 def run(argv, timeout=10, env=None):
     """Runs a program to its end: (exit code, stdout, stderr)."""
     p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,

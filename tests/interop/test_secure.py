@@ -5,64 +5,25 @@ is, with only its port, plugin path and file paths pointed at the test's."""
 
 import json
 import os
-import re
-import tempfile
 
-from rcpt_interop import (PLUGIN, SOURCE_DIR, Broker, Paho, check_eq, check_receipt, check_request,
-                          free_port, main, run)
+from rcpt_interop import (PLUGIN, SOURCE_DIR, Paho, check_eq, check_receipt, check_request, control,
+                          echo_round_trip, echo_worker, example_broker, login, main)
 
 SECURE = os.path.join(SOURCE_DIR, 'examples', 'secure')
 NOT_AUTHORIZED = 0x87
 
 
-def substitute(text, key, value):
-    """Replaces the one line `key ...` of the example."""
-    new, n = re.subn(r'^%s .*$' % re.escape(key), '%s %s' % (key, value), text, flags=re.M)
-    check_eq(n, 1, 'lines "%s" in examples/secure/mosquitto.conf' % key)
-    return new
-
-
 def secure_broker(fx):
-    tmp = tempfile.mkdtemp(prefix='rcpt-secure-')
     # The broker reads the files as the user mosquitto.
-    os.chmod(tmp, 0o755)
-    passwords = os.path.join(tmp, 'passwords')
-    rc, out, err = run([os.path.join(SECURE, 'make-passwords.sh'), passwords])
-    check_eq((rc, err), (0, ''), 'make-passwords.sh exit, stderr')
-    port = free_port()
-    with open(os.path.join(SECURE, 'mosquitto.conf')) as f:
-        conf = f.read()
-    conf = substitute(conf, 'listener', '%d 127.0.0.1' % port)
-    conf = substitute(conf, 'password_file', passwords)
-    conf = substitute(conf, 'acl_file', os.path.join(SECURE, 'acl'))
-    conf = substitute(conf, 'plugin', PLUGIN)
-    return fx.add(Broker(conf=conf, port=port, tmpdir=tmp))
-
-
-def login(fx, b, user, cid=None):
-    return fx.add(Paho(b.port, cid or user, username=user, password=user + '-secret'))
-
-
-def worker(fx, b):
-    """The example's responder: answers in upper case."""
-    w = login(fx, b, 'worker')
-    check_eq(w.sub('req/echo'), 1, 'SUBACK of worker to req/echo')
-    return w
+    return example_broker(fx, 'secure', 'make-passwords.sh', 'passwords', 0o755, lambda passwords: [
+        (r'^password_file .*$', 'password_file %s' % passwords),
+        (r'^acl_file .*$', 'acl_file %s' % os.path.join(SECURE, 'acl')),
+        (r'^plugin .*$', 'plugin %s' % PLUGIN),
+    ])
 
 
 def secure_requester_gets_answer_from_responder(fx):
-    b = secure_broker(fx)
-    w = worker(fx, b)
-    alice = login(fx, b, 'alice')
-    check_eq(alice.sub('ret/alice/#'), 1, 'SUBACK of alice to her return area')
-    check_eq(alice.pub('req/echo', b'hello', response_topic='ret/alice/replies', correlation=b's-1'), 0,
-             'PUBACK of the request')
-    req = w.wait()
-    check_request(req, 'req/echo', b'hello', 'alice', b's-1', 'ret/alice/replies')
-    check_eq(w.pub(req.response_topic, b'HELLO', correlation=req.correlation), 0, 'PUBACK of the answer')
-    check_receipt(alice.wait(), 'ret/alice/replies', b'HELLO', b's-1', 'ok')
-    alice.quiet()
-    w.quiet(0)
+    echo_round_trip(fx, secure_broker(fx), b's-1')
 
 
 def secure_refuses_anonymous_and_wrong_password(fx):
@@ -100,7 +61,7 @@ def secure_acl_file_decides_the_subject_areas(fx):
 
 def secure_return_areas_stay_private(fx):
     b = secure_broker(fx)
-    w = worker(fx, b)
+    w = echo_worker(fx, b)
     alice = login(fx, b, 'alice')
     bob = login(fx, b, 'bob')
     check_eq(alice.sub('ret/alice/#'), 1, 'SUBACK of alice to her return area')
@@ -117,17 +78,9 @@ def secure_return_areas_stay_private(fx):
     w.quiet(0)
 
 
-def control(admin, commands):
-    check_eq(admin.pub('$CONTROL/receipts/v1', json.dumps({'commands': commands}).encode()), 0,
-             'PUBACK of the control command')
-    m = admin.wait(what='the control response')
-    check_eq(m.topic, '$CONTROL/receipts/v1/response', 'control response topic')
-    return json.loads(m.payload)
-
-
 def secure_control_api_answers_admin_only(fx):
     b = secure_broker(fx)
-    w = worker(fx, b)
+    w = echo_worker(fx, b)
     alice = login(fx, b, 'alice')
     check_eq(alice.sub('ret/alice/#'), 1, 'SUBACK of alice to her return area')
     check_eq(alice.pub('req/echo', b'wait', response_topic='ret/alice/replies', correlation=b'c-1'), 0,

@@ -21,6 +21,7 @@
 
 #include "core.h"
 #include "core_parts.h"
+#include "old_hash.h"
 
 static uint64_t clock_ms(void *ctx)
 {
@@ -110,39 +111,12 @@ static bool request(struct rcpt_core *c, const char *id, const char *rt, const v
 
 /* ---- hash flooding ---- */
 
-#define OLD_MULTIPLIER 0x517cc1b727220a95u
-
-static uint64_t old_mix(uint64_t h, uint64_t word)
-{
-	return (((h << 5) | (h >> 59)) ^ word) * OLD_MULTIPLIER;
-}
-
-static uint32_t old_hash(uint32_t seed, const void *data, size_t len)
-{
-	const unsigned char *b = data;
-	uint64_t h = seed;
-	for(; len >= 8; b += 8, len -= 8){
-		uint64_t w;
-		memcpy(&w, b, 8);
-		h = old_mix(h, w);
-	}
-	if(len){
-		uint64_t w = 0;
-		memcpy(&w, b, len);
-		h = old_mix(h, w ^ ((uint64_t)len << 56));
-	}
-	return (uint32_t)(h ^ (h >> 32));
-}
-
 /* The i-th 8-byte correlation that the old pending-table hash sends, with
  * this return topic, to one 32-bit value. */
 static void craft(const char *topic, uint32_t i, uint8_t out[8])
 {
-	uint64_t inverse = OLD_MULTIPLIER;
-	for(int k = 0; k < 5; k++) inverse *= 2 - OLD_MULTIPLIER * inverse;
-	uint64_t h = old_hash(2166136261u, topic, strlen(topic)) ^ 8u;
-	uint64_t result = ((uint64_t)i << 32) | (uint32_t)(0x5eed5eedu ^ i);
-	uint64_t word = (result * inverse) ^ ((h << 5) | (h >> 59));
+	uint64_t state = old_hash_bytes(OLD_HASH_SEED, topic, strlen(topic)) ^ 8u;
+	uint64_t word = old_hash_colliding_word(state, 0x5eed5eedu, i);
 	memcpy(out, &word, 8);
 }
 

@@ -89,15 +89,23 @@ START_TEST(test_other_plugin_and_order)
 }
 END_TEST
 
+/* Writes text into the file name of the test's conf.d folder (made on
+ * first use); returns the folder. */
+static const char *in_conf_d(const char *name, const char *text)
+{
+	static char sub[128];
+	char file[192];
+	snprintf(sub, sizeof(sub), "%s/conf.d", dir);
+	ck_assert(mkdir(sub, 0755) == 0 || errno == EEXIST);
+	snprintf(file, sizeof(file), "%s/%s", sub, name);
+	write_file(file, text);
+	return sub;
+}
+
 START_TEST(test_include_dir_followed)
 {
-	char sub[128], inc[160];
-	snprintf(sub, sizeof(sub), "%s/conf.d", dir);
-	ck_assert_int_eq(mkdir(sub, 0755), 0);
-	snprintf(inc, sizeof(inc), "%s/b.conf", sub);
-	write_file(inc, "acl_file /etc/acl\n");
-	snprintf(inc, sizeof(inc), "%s/a.conf.off", sub);
-	write_file(inc, "plugin /x.so\n");
+	in_conf_d("b.conf", "acl_file /etc/acl\n");
+	const char *sub = in_conf_d("a.conf.off", "plugin /x.so\n");
 	char text[256];
 	snprintf(text, sizeof(text), "plugin %%s\ninclude_dir %s\n", sub);
 	struct rcpt_brokerconf bc = scan(text, 0);
@@ -130,6 +138,58 @@ START_TEST(test_per_listener)
 }
 END_TEST
 
+/* Whether clients authenticate: a password_file, an auth_plugin or a
+ * plugin not ours; an acl_file or this plugin alone says nothing of it. */
+START_TEST(test_authentication_found)
+{
+	struct rcpt_brokerconf bc = scan("listener 1883\nallow_anonymous true\nplugin %s\nacl_file /etc/acl\n"
+			"# password_file /etc/pw\npassword_filex y\nplugin_opt_state_file /x\n", 0);
+	ck_assert(bc.known);
+	ck_assert(!bc.authenticates);
+	ck_assert(!bc.password_file);
+	bc = scan("listener 1883\n  password_file /etc/pw\nplugin %s\n", 0);
+	ck_assert(bc.authenticates);
+	ck_assert(bc.password_file);
+	bc = scan("plugin /usr/lib/mosquitto_dynamic_security.so\nplugin %s\n", 0);
+	ck_assert(bc.authenticates);
+	ck_assert(!bc.password_file);
+	bc = scan("global_plugin /usr/lib/mosquitto_dynamic_security.so\nplugin %s\n", 0);
+	ck_assert(bc.authenticates);
+	bc = scan("plugin %s\nauth_plugin /x/auth.so\n", 0);
+	ck_assert(bc.authenticates);
+}
+END_TEST
+
+/* A password_file only in an included file still counts. */
+START_TEST(test_authentication_in_include_dir)
+{
+	const char *sub = in_conf_d("auth.conf", "password_file /etc/mosquitto/passwd\n");
+	char text[256];
+	snprintf(text, sizeof(text), "listener 1883\nplugin %%s\ninclude_dir %s\n", sub);
+	struct rcpt_brokerconf bc = scan(text, 0);
+	ck_assert(bc.known);
+	ck_assert(bc.authenticates);
+	ck_assert(bc.password_file);
+	ck_assert(!bc.other_access);
+}
+END_TEST
+
+/* With per_listener_settings a password_file counts for its own listener
+ * only. */
+START_TEST(test_authentication_per_listener)
+{
+	const char *text = "per_listener_settings true\n"
+		"listener 1884\nplugin %s\n"
+		"listener 1885\npassword_file /etc/pw\nplugin %s\n";
+	struct rcpt_brokerconf bc = scan(text, 0);
+	ck_assert(bc.known);
+	ck_assert(!bc.authenticates);     /* listener 1884 */
+	bc = scan(text, 1);
+	ck_assert(bc.known);
+	ck_assert(bc.authenticates);      /* listener 1885 */
+}
+END_TEST
+
 START_TEST(test_unreadable)
 {
 	struct rcpt_brokerconf bc;
@@ -152,6 +212,9 @@ Suite *brokerconf_suite(void)
 	tcase_add_test(tc, test_other_plugin_and_order);
 	tcase_add_test(tc, test_include_dir_followed);
 	tcase_add_test(tc, test_per_listener);
+	tcase_add_test(tc, test_authentication_found);
+	tcase_add_test(tc, test_authentication_in_include_dir);
+	tcase_add_test(tc, test_authentication_per_listener);
 	tcase_add_test(tc, test_unreadable);
 	suite_add_tcase(s, tc);
 	return s;

@@ -60,7 +60,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.max_pending_per_client, 10000);
 	ck_assert_uint_eq(cfg.max_correlation_len, 256);
 	ck_assert_uint_eq(cfg.max_pending_per_user, 10000);
-	ck_assert_uint_eq(cfg.max_pending_anonymous, 0);
+	ck_assert_uint_eq(cfg.max_pending_anonymous, RCPT_ANONYMOUS_AUTO);
 	ck_assert_uint_eq(cfg.max_return_topic_len, 256);
 	ck_assert_uint_eq(cfg.max_pending_bytes, 268435456u);
 	ck_assert_int_eq(cfg.acl_fallback, RCPT_FALLBACK_AUTO);
@@ -78,7 +78,7 @@ START_TEST(test_describe)
 	rcpt_config__describe(&cfg, line, sizeof(line));
 	ck_assert_str_eq(line, "request_prefix=req return_prefix=ret default_timeout_ms=30000 "
 			"max_timeout_ms=300000 max_pending=1000000 max_pending_per_client=10000 "
-			"max_pending_per_user=10000 max_pending_anonymous=0 max_pending_bytes=268435456 "
+			"max_pending_per_user=10000 max_pending_anonymous=auto max_pending_bytes=268435456 "
 			"max_correlation_len=256 max_return_topic_len=256 acl_fallback=auto open_return_topics=off sys_interval_s=10 "
 			"state_file=(none) save_interval_s=5 journal_sync=false bind_client_ids=auto "
 			"qos2_release_grace_ms=10000 control_users=(none: control API off)");
@@ -178,6 +178,35 @@ START_TEST(test_numeric_bad_refused)
 		assert_err_names(name);
 		ck_assert_uint_eq(*slot, before);
 	}
+}
+END_TEST
+
+/* The auto settings follow whether the broker authenticates; an explicit
+ * value, 0 included, stays as set. */
+START_TEST(test_auth_auto_resolved)
+{
+	rcpt_config__resolve_auth(&cfg, true);
+	ck_assert_uint_eq(cfg.max_pending_anonymous, 100000);
+	ck_assert_int_eq(cfg.bind_client_ids, RCPT_BIND_ON);
+
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_MAX_PENDING_ANONYMOUS, "auto", err, sizeof(err)), RCPT_OK);
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_BIND_CLIENT_IDS, "auto", err, sizeof(err)), RCPT_OK);
+	rcpt_config__resolve_auth(&cfg, false);
+	ck_assert_uint_eq(cfg.max_pending_anonymous, 0);
+	ck_assert_int_eq(cfg.bind_client_ids, RCPT_BIND_OFF);
+
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_MAX_PENDING_ANONYMOUS, "0", err, sizeof(err)), RCPT_OK);
+	rcpt_config__resolve_auth(&cfg, true);
+	ck_assert_uint_eq(cfg.max_pending_anonymous, 0);
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_MAX_PENDING_ANONYMOUS, "25", err, sizeof(err)), RCPT_OK);
+	rcpt_config__resolve_auth(&cfg, false);
+	ck_assert_uint_eq(cfg.max_pending_anonymous, 25);
+
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_MAX_PENDING_ANONYMOUS, "Auto", err, sizeof(err)),
+			RCPT_ERR_INVAL);
+	ck_assert_str_eq(err, "plugin_opt_max_pending_anonymous 'Auto': must be 'auto' or a whole number from 0 "
+			"to 100000000");
+	ck_assert_uint_eq(cfg.max_pending_anonymous, 25);
 }
 END_TEST
 
@@ -349,6 +378,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_describe);
 	tcase_add_test(tc, test_pending_bytes_parsed);
 	tcase_add_test(tc, test_journal_sync_parsed);
+	tcase_add_test(tc, test_auth_auto_resolved);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");

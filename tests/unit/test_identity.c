@@ -212,19 +212,6 @@ START_TEST(test_text_round_trip_keeps_persistent_only)
 }
 END_TEST
 
-START_TEST(test_conf_authenticates)
-{
-	const char *own = "mosquitto_receipts";
-	ck_assert(!rcpt_config__conf_authenticates("listener 1883\nallow_anonymous true\n", own));
-	ck_assert(rcpt_config__conf_authenticates("listener 1883\n  password_file /etc/pw\n", own));
-	ck_assert(!rcpt_config__conf_authenticates("plugin /usr/lib/mosquitto_receipts.so\n", own));
-	ck_assert(rcpt_config__conf_authenticates("plugin /usr/lib/mosquitto_dynamic_security.so\n", own));
-	ck_assert(rcpt_config__conf_authenticates("auth_plugin /x/auth.so", own));
-	ck_assert(!rcpt_config__conf_authenticates("# password_file /etc/pw\npassword_filex y\n", own));
-	ck_assert(!rcpt_config__conf_authenticates("plugin_opt_state_file /x\n", own));
-}
-END_TEST
-
 START_TEST(test_bind_option_values)
 {
 	struct rcpt_config cfg;
@@ -262,7 +249,6 @@ Suite *identity_suite(void)
 
 	tc = tcase_create("saved");
 	tcase_add_test(tc, test_text_round_trip_keeps_persistent_only);
-	tcase_add_test(tc, test_conf_authenticates);
 	tcase_add_test(tc, test_bind_option_values);
 	suite_add_tcase(s, tc);
 	return s;
