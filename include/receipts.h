@@ -18,6 +18,9 @@
 #define RECEIPTS_PROP_ORIGINAL_TOPIC "original-topic"
 #define RECEIPTS_PROP_RECEIPT        "receipt"
 #define RECEIPTS_PROP_REASON         "receipt-reason"
+/* The requester's broker, in a network of bridged brokers (set with
+ * plugin_opt_broker_name; vouched for hop by hop). */
+#define RECEIPTS_PROP_REQUESTER_BROKER "requester-broker"
 
 /* Values of the `receipt` user property. */
 #define RECEIPTS_STATUS_OK             "ok"
@@ -78,6 +81,8 @@
 #define RECEIPTS_OPT_STATE_FILE              "state_file"
 #define RECEIPTS_OPT_SAVE_INTERVAL_S         "save_interval_s"
 #define RECEIPTS_OPT_OPEN_RETURN_TOPICS      "open_return_topics"
+#define RECEIPTS_OPT_BROKER_NAME             "broker_name"
+#define RECEIPTS_OPT_PEERS                   "peers"
 
 /* The control API (JSON, in the shape of the dynamic-security plugin's). */
 /* Every control topic lies below this. */

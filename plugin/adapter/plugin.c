@@ -16,8 +16,10 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
+#include "bridges.h"
 #include "brokerconf.h"
 #include "core.h"
+#include "network.h"
 #include "props.h"
 #include "receipts.h"
 
@@ -35,6 +37,9 @@ struct plugin {
 	bool others;            /* other access control decides topics not ours */
 	broker_acl_check_fn broker_acl_check;   /* NULL: not exported */
 	bool asking;            /* inside broker_acl_check: our own check stands aside */
+	bool network_auth;      /* MOSQ_EVT_BASIC_AUTH registered (netauth) */
+	bool auth_elsewhere;    /* password_file or an auth plugin decides logins */
+	bool allow_anonymous;
 };
 
 /* ---- the host the core calls ---- */
@@ -163,6 +168,11 @@ refuse:
 
 static int apply_receipt(struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
 {
+	/* Back through this broker: its "@name" level comes out of the topic,
+	 * in the topic's own bytes (the result is shorter). */
+	if(d->new_topic && strlen(d->new_topic) <= strlen(ev->topic)){
+		memmove(ev->topic, d->new_topic, strlen(d->new_topic) + 1);
+	}
 	if(rcpt_props__apply_receipt(&ev->properties, d->restore_correlation)){
 		/* The request is already answered; forward the receipt as sent
 		 * rather than lose it. */
@@ -190,6 +200,7 @@ static int on_message(int event, void *event_data, void *userdata)
 	struct rcpt_publish msg = {
 		.sender = {
 			.id = mosquitto_client_id(ev->client),
+			.username = mosquitto_client_username(ev->client),
 			.clean = mosquitto_client_clean_session(ev->client),
 			.handle = ev->client,
 		},
@@ -240,6 +251,27 @@ static int on_tick(int event, void *event_data, void *userdata)
 	struct plugin *plg = userdata;
 	rcpt_core__on_tick(plg->core);
 	return MOSQ_ERR_SUCCESS;
+}
+
+/* At CONNECT, in a network: a client may not take the client id of this
+ * broker's own bridge (it would take its session over) nor a peer's bound
+ * id. Everything else is left to the broker's own checks: where there are
+ * none, the answer is what the broker gives when no plugin asks
+ * (allow_anonymous), since a deferral from the only callback denies. */
+static int on_basic_auth(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	struct plugin *plg = userdata;
+	struct mosquitto_evt_basic_auth *ev = event_data;
+	const char *id = mosquitto_client_id(ev->client);
+	const char *why = NULL;
+	if(!rcpt_network__connect_allowed(plg->core, id, ev->username, &why)){
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "receipts: refused connection of '%s' (user '%s'): %s",
+				id, ev->username ? ev->username : "", why);
+		return MOSQ_ERR_AUTH;
+	}
+	if(plg->auth_elsewhere) return MOSQ_ERR_PLUGIN_DEFER;
+	return plg->allow_anonymous ? MOSQ_ERR_SUCCESS : MOSQ_ERR_AUTH;
 }
 
 static const struct {
@@ -351,6 +383,38 @@ invalid:
 	return MOSQ_ERR_INVAL;
 }
 
+/* The network: this broker's own bridges become its uplinks. Peers are
+ * trusted by username, so only where logins are checked. */
+static int discover_network(struct plugin *plg, struct rcpt_config *cfg)
+{
+	char conf[PATH_MAX];
+	struct rcpt_bridges_found found;
+	memset(&found, 0, sizeof(found));
+	bool read = rcpt_brokerconf__cmdline_config(conf, sizeof(conf))
+		&& rcpt_bridges__discover(conf, &cfg->network, &found);
+	if(!read && rcpt_netconf__active(&cfg->network)){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: plugin_opt_%s is set, but this broker's bridges cannot be "
+				"read from its configuration (%s)", RECEIPTS_OPT_BROKER_NAME,
+				found.why[0] ? found.why : "the broker was started without -c FILE");
+		return MOSQ_ERR_INVAL;
+	}
+	if(cfg->network.peers && !found.authenticates){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: plugin_opt_%s trusts usernames, but this broker checks no "
+				"passwords (no password_file, auth_plugin or auth plugin): a client could pose as a peer broker",
+				RECEIPTS_OPT_PEERS);
+		return MOSQ_ERR_INVAL;
+	}
+	if(!rcpt_netconf__active(&cfg->network) && found.connections > 0){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: this broker has bridges but no plugin_opt_%s: "
+				"requests are not tracked across them, and return areas are not private on them",
+				RECEIPTS_OPT_BROKER_NAME);
+	}
+	plg->auth_elsewhere = found.authenticates;
+	plg->allow_anonymous = found.allow_anonymous;
+	plg->network_auth = rcpt_netconf__active(&cfg->network) && (cfg->network.peers || cfg->network.uplink_count);
+	return MOSQ_ERR_SUCCESS;
+}
+
 RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		struct mosquitto_opt *opts, int opt_count)
 {
@@ -372,6 +436,8 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 	plg->id = identifier;
 	char access_line[2 * RCPT_BROKERCONF_TEXT];
 	resolve_fallback(plg, cfg.acl_fallback, access_line, sizeof(access_line));
+	if((rc = discover_network(plg, &cfg)) != MOSQ_ERR_SUCCESS) goto error;
+	rc = MOSQ_ERR_NOMEM;
 	struct rcpt_host host = broker_host;
 	host.ctx = plg;
 	/* The core takes cfg's strings and zeroes cfg, so the clean-up below
@@ -387,7 +453,15 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 			goto error;
 		}
 	}
-	char line[512];
+	if(plg->network_auth){
+		rc = mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, plg);
+		if(rc){
+			mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: could not register the login check: %s",
+					mosquitto_strerror(rc));
+			goto error;
+		}
+	}
+	char line[1024];
 	rcpt_config__describe(rcpt_core__config(plg->core), line, sizeof(line));
 	mosquitto_log_printf(MOSQ_LOG_NOTICE, "receipts: started: %s; %s", line, access_line);
 	if(cfg_has_control_users(plg->core)){
@@ -414,6 +488,7 @@ RCPT_EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *o
 	struct plugin *plg = userdata;
 	if(plg == NULL) return MOSQ_ERR_SUCCESS;
 	unregister(plg, CALLBACK_COUNT);
+	if(plg->network_auth) mosquitto_callback_unregister(plg->id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
 	rcpt_core__save_state(plg->core);
 	rcpt_core__free(plg->core);
 	free(plg);

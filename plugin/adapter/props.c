@@ -128,6 +128,18 @@ static void take_first(const char **field, unsigned *count, const char *value)
 	if((*count)++ == 0) *field = value;
 }
 
+/* What a peer broker vouches for: kept for the core, which trusts it only
+ * from a peer. */
+static void vouched_value(struct rcpt_publish *msg, const char *name, const char *value)
+{
+	const char **slot = NULL;
+	if(!strcmp(name, RECEIPTS_PROP_REQUESTER)) slot = &msg->requester;
+	else if(!strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER)) slot = &msg->requester_broker;
+	else if(!strcmp(name, RECEIPTS_PROP_RECEIPT)) slot = &msg->receipt_status;
+	else if(!strcmp(name, RECEIPTS_PROP_REASON)) slot = &msg->receipt_reason;
+	if(slot && *slot == NULL) *slot = value;
+}
+
 void rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg)
 {
 	for(const mosquitto_property *p = list; p; p = node_next(p)){
@@ -156,8 +168,10 @@ void rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg)
 				}else if(!strcmp(name, RECEIPTS_PROP_TIMEOUT_MS)){
 					take_first(&msg->timeout, &msg->timeout_count, value);
 				}else if(!strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC)
-						|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON)){
+						|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON)
+						|| !strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER)){
 					take_first(&msg->broker_property, &msg->broker_property_count, name);
+					vouched_value(msg, name, value);
 				}
 				break;
 			}
@@ -173,6 +187,7 @@ void rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg)
 struct edit_rules {
 	bool drop_response_topic;
 	bool drop_correlation;
+	bool drop_timeout;
 };
 
 /* Every user property the plugin reads or vouches for: a client's own copy
@@ -181,7 +196,8 @@ static bool reserved(const char *name)
 {
 	return !strcmp(name, RECEIPTS_PROP_SUBJECT_AREA) || !strcmp(name, RECEIPTS_PROP_RETURN_AREA)
 		|| !strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC)
-		|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON);
+		|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON)
+		|| !strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER);
 }
 
 static bool goes(const mosquitto_property *p, const struct edit_rules *rules)
@@ -190,7 +206,9 @@ static bool goes(const mosquitto_property *p, const struct edit_rules *rules)
 	switch(m->identifier){
 		case MQTT_PROP_RESPONSE_TOPIC: return rules->drop_response_topic;
 		case MQTT_PROP_CORRELATION_DATA: return rules->drop_correlation;
-		case MQTT_PROP_USER_PROPERTY: return reserved(or_empty(m->name.v));
+		case MQTT_PROP_USER_PROPERTY:
+			return reserved(or_empty(m->name.v))
+				|| (rules->drop_timeout && !strcmp(or_empty(m->name.v), RECEIPTS_PROP_TIMEOUT_MS));
 		default: return false;
 	}
 }
@@ -261,6 +279,14 @@ static int request_additions(const struct rcpt_decision *d, mosquitto_property *
 		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
 				RECEIPTS_PROP_REQUESTER, d->requester);
 	}
+	if(!rc && d->requester_broker){
+		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
+				RECEIPTS_PROP_REQUESTER_BROKER, d->requester_broker);
+	}
+	if(!rc && d->set_timeout){
+		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
+				RECEIPTS_PROP_TIMEOUT_MS, d->set_timeout);
+	}
 	if(!rc && d->original_topic){
 		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
 				RECEIPTS_PROP_ORIGINAL_TOPIC, d->original_topic);
@@ -277,6 +303,7 @@ int rcpt_props__apply_request(mosquitto_property **list, const struct rcpt_decis
 	struct edit_rules rules = {
 		.drop_response_topic = d->set_response_topic != NULL,
 		.drop_correlation = true,
+		.drop_timeout = d->set_timeout != NULL,
 	};
 	edit(list, &rules, additions);
 	return MOSQ_ERR_SUCCESS;

@@ -5,6 +5,7 @@
 #ifndef RCPT_CONFIG_H
 #define RCPT_CONFIG_H
 
+#include "netconf.h"
 #include "types.h"
 
 /* What the plugin answers for a topic it does not govern. auto: the adapter
@@ -37,6 +38,7 @@ struct rcpt_config {
 	char *state_file;          /* owned; NULL: pending requests are not saved */
 	uint32_t save_interval_s;
 	uint32_t sys_interval_s;   /* 0: no $SYS topics */
+	struct rcpt_netconf network;  /* broker_name, peers, uplinks (netconf.h) */
 };
 
 /* Fills the defaults. */

@@ -13,6 +13,7 @@
 #include "core_parts.h"
 #include "life.h"
 #include "names.h"
+#include "network.h"
 #include "receipt.h"
 #include "request.h"
 #include "restore.h"
@@ -38,7 +39,8 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 			|| rcpt_areas__init(&core->areas)
 			|| rcpt_pending__init(&core->pending, &core->clients, &core->areas, &core->stats)
 			|| rcpt_tracking__init(&core->tracking)
-			|| rcpt_request__init(core)){
+			|| rcpt_request__init(core)
+			|| rcpt_network__init(core)){
 		rcpt_core__free(core);
 		return NULL;
 	}
@@ -59,6 +61,7 @@ void rcpt_core__free(struct rcpt_core *core)
 	rcpt_clients__free(&core->clients);
 	rcpt_areas__free(&core->areas);
 	rcpt_request__free(core);
+	rcpt_network__free(core);
 	rcpt_config__free(&core->cfg);
 	free(core);
 }
@@ -268,6 +271,8 @@ enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *fil
 	rcpt_wills__other_event(&core->wills);
 	/* A client coming back subscribes first: that tells its clean flag. */
 	rcpt_sessions__notice(core, subscriber);
+	struct rcpt_hop link;
+	rcpt_network__sender(core, subscriber, &link);   /* a peer's bridge subscribes first */
 	return rcpt_access__subscribe(&core->cfg, &core->host, filter, subscriber);
 }
 
@@ -277,6 +282,9 @@ void rcpt_core__on_disconnect(struct rcpt_core *core, const char *client_id, boo
 {
 	rcpt_core__settle(core);
 	if(client_id == NULL) return;
+	/* A link to another broker that drops is silence, not a verdict: what
+	 * went over it ends by answer or at its deadline. */
+	if(rcpt_network__is_link(core, client_id)) return;
 	rcpt_sessions__disconnected(core, client_id, clean);
 	/* The broker sends this connection's will, if any, right after. */
 	rcpt_wills__disconnected(&core->wills, client_id);

@@ -12,6 +12,7 @@
 #include "clients.h"
 #include "config.h"
 #include "host.h"
+#include "network.h"
 #include "pending.h"
 #include "persist.h"
 #include "receipts.h"
@@ -41,6 +42,7 @@ struct rcpt_core {
 	} receipts;                       /* receipt.c's */
 	struct rcpt_sys sys;
 	struct rcpt_wills wills;          /* core.c's, through wills.c */
+	struct rcpt_network network;      /* network.c's */
 	struct {
 		uint64_t last_ms;
 		bool silence_warned;

@@ -31,6 +31,13 @@ struct rcpt_publish {
 	 * how many, and the name of the first */
 	unsigned broker_property_count;
 	const char *broker_property;
+	/* first values of what a peer broker vouches for (a client's are
+	 * refused or replaced): requester, requester-broker, and a verdict's
+	 * receipt and receipt-reason; NULL: absent */
+	const char *requester;
+	const char *requester_broker;
+	const char *receipt_status;
+	const char *receipt_reason;
 };
 
 enum rcpt_action {
@@ -50,10 +57,14 @@ struct rcpt_decision {
 	const char *set_response_topic;     /* NULL: keep the one given */
 	struct rcpt_bytes add_correlation;  /* the token, replacing the client's correlation */
 	const char *requester;
+	const char *requester_broker;       /* NULL: add none (not in a network) */
+	const char *set_timeout;            /* NULL: keep receipt-timeout-ms as sent */
 	struct rcpt_pending *pending;       /* NULL for a QoS 2 retransmission */
 	/* RCPT_RECEIPT: the requester's own correlation replaces the token
 	 * (len 0: it sent none, the receipt carries none) */
 	struct rcpt_bytes restore_correlation;
+	/* new_topic also serves a receipt coming back through this broker: the
+	 * return topic it was sent on, without this broker's level */
 };
 
 #endif

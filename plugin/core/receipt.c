@@ -6,6 +6,7 @@
 #include "core_parts.h"
 #include "life.h"
 #include "names.h"
+#include "network.h"
 #include "receipt.h"
 
 static bool refuse(struct rcpt_core *core, const struct rcpt_publish *msg, const char *why,
@@ -25,7 +26,7 @@ static struct rcpt_pending *answered(struct rcpt_core *core, const struct rcpt_p
 {
 	if(msg->correlation.len != RCPT_TOKEN_LEN) return NULL;
 	struct rcpt_pending *p = rcpt_pending__find(&core->pending, msg->correlation.ptr);
-	if(p == NULL || strcmp(rcpt_pending__topic(p), msg->topic)) return NULL;
+	if(p == NULL || !rcpt_network__receipt_topic(core, p, msg->topic)) return NULL;
 	return p;
 }
 
@@ -47,6 +48,7 @@ bool rcpt_receipt__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 		return refuse(core, msg, RECEIPTS_UNMATCHED_NOT_DELIVERED, out);
 	}
 
+	if(rcpt_network__matched(core, msg, p, sender, out)) return true;
 	out->action = RCPT_RECEIPT;
 	memcpy(core->receipts.correlation, rcpt_pending__correlation(p), p->correlation_len);
 	out->restore_correlation.ptr = core->receipts.correlation;
