@@ -201,7 +201,10 @@ bool rcpt_network__matched(struct rcpt_core *core, const struct rcpt_publish *ms
 		rcpt_host__logf(&core->host, RCPT_LOG_DEBUG, "verdict '%s' from broker '%s' for a request of '%s'",
 				status_of(o), link.name, p->requester->id);
 		struct rcpt_delivery *d = delivery_of(p, sender);
-		if(d && rcpt_pending__drop_delivery(&core->pending, d) && rcpt_tracking__is_settled(p)){
+		/* A hop's deadline is a little earlier than ours (rcpt_network__request):
+		 * its timeout is no verdict for us, our own deadline gives it. */
+		if(d && rcpt_pending__drop_delivery(&core->pending, d) && rcpt_tracking__is_settled(p)
+				&& o != RCPT_OUTCOME_TIMEOUT){
 			/* The last hop has spoken: its verdict is the request's. */
 			rcpt_life__finish(core, p, o, status_of(o), msg->receipt_reason);
 		}
