@@ -15,5 +15,6 @@ Suite *bad_input_suite(void);
 Suite *releases_suite(void);
 Suite *transparency_suite(void);
 Suite *attacks_suite(void);
+Suite *bridges_suite(void);
 
 #endif
