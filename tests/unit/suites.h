@@ -19,5 +19,6 @@ Suite *props_suite(void);
 Suite *others_suite(void);
 Suite *brokerconf_suite(void);
 Suite *trust_suite(void);
+Suite *network_suite(void);
 
 #endif
