@@ -188,6 +188,7 @@ struct edit_rules {
 	bool drop_response_topic;
 	bool drop_correlation;
 	bool drop_timeout;
+	bool keep_vouched;      /* requester, requester-broker from a peer broker stay */
 };
 
 /* Every user property the plugin reads or vouches for: a client's own copy
@@ -206,9 +207,14 @@ static bool goes(const mosquitto_property *p, const struct edit_rules *rules)
 	switch(m->identifier){
 		case MQTT_PROP_RESPONSE_TOPIC: return rules->drop_response_topic;
 		case MQTT_PROP_CORRELATION_DATA: return rules->drop_correlation;
-		case MQTT_PROP_USER_PROPERTY:
-			return reserved(or_empty(m->name.v))
-				|| (rules->drop_timeout && !strcmp(or_empty(m->name.v), RECEIPTS_PROP_TIMEOUT_MS));
+		case MQTT_PROP_USER_PROPERTY: {
+			const char *name = or_empty(m->name.v);
+			if(rules->keep_vouched && (!strcmp(name, RECEIPTS_PROP_REQUESTER)
+						|| !strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER))){
+				return false;
+			}
+			return reserved(name) || (rules->drop_timeout && !strcmp(name, RECEIPTS_PROP_TIMEOUT_MS));
+		}
 		default: return false;
 	}
 }
@@ -264,7 +270,26 @@ static void edit(mosquitto_property **list, const struct edit_rules *rules, mosq
 }
 
 /* The broker's additions to a request, as a list of their own. */
-static int request_additions(const struct rcpt_decision *d, mosquitto_property **out)
+/* A shorter receipt-timeout-ms written over the one sent, in its own bytes
+ * (the broker allocated them for the longer value): no node to allocate. */
+static bool rewrite_timeout(mosquitto_property *list, const char *value)
+{
+	size_t len = strlen(value);
+	struct mirror_property *found = NULL;
+	for(mosquitto_property *p = list; p; p = node_next(p)){
+		struct mirror_property *m = mirror(p);
+		if(m->identifier == MQTT_PROP_USER_PROPERTY && !strcmp(or_empty(m->name.v), RECEIPTS_PROP_TIMEOUT_MS)){
+			if(found) return false;   /* two: the core refused those; leave it to the general edit */
+			found = m;
+		}
+	}
+	if(found == NULL || found->value.s.v == NULL || len > found->value.s.len) return false;
+	memcpy(found->value.s.v, value, len + 1);
+	found->value.s.len = (uint16_t)len;
+	return true;
+}
+
+static int request_additions(const struct rcpt_decision *d, bool timeout_rewritten, mosquitto_property **out)
 {
 	int rc = MOSQ_ERR_SUCCESS;
 	*out = NULL;
@@ -275,15 +300,15 @@ static int request_additions(const struct rcpt_decision *d, mosquitto_property *
 		rc = mosquitto_property_add_binary(out, MQTT_PROP_CORRELATION_DATA,
 				d->add_correlation.ptr, (uint16_t)d->add_correlation.len);
 	}
-	if(!rc){
+	if(!rc && !d->keep_vouched){
 		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
 				RECEIPTS_PROP_REQUESTER, d->requester);
 	}
-	if(!rc && d->requester_broker){
+	if(!rc && d->requester_broker && !d->keep_vouched){
 		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
 				RECEIPTS_PROP_REQUESTER_BROKER, d->requester_broker);
 	}
-	if(!rc && d->set_timeout){
+	if(!rc && d->set_timeout && !timeout_rewritten){
 		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
 				RECEIPTS_PROP_TIMEOUT_MS, d->set_timeout);
 	}
@@ -298,12 +323,14 @@ static int request_additions(const struct rcpt_decision *d, mosquitto_property *
 int rcpt_props__apply_request(mosquitto_property **list, const struct rcpt_decision *d)
 {
 	mosquitto_property *additions;
-	int rc = request_additions(d, &additions);
+	bool timeout_rewritten = d->set_timeout && rewrite_timeout(*list, d->set_timeout);
+	int rc = request_additions(d, timeout_rewritten, &additions);
 	if(rc) return rc;
 	struct edit_rules rules = {
 		.drop_response_topic = d->set_response_topic != NULL,
 		.drop_correlation = true,
-		.drop_timeout = d->set_timeout != NULL,
+		.drop_timeout = d->set_timeout != NULL && !timeout_rewritten,
+		.keep_vouched = d->keep_vouched,
 	};
 	edit(list, &rules, additions);
 	return MOSQ_ERR_SUCCESS;

@@ -59,6 +59,9 @@ struct rcpt_decision {
 	const char *requester;
 	const char *requester_broker;       /* NULL: add none (not in a network) */
 	const char *set_timeout;            /* NULL: keep receipt-timeout-ms as sent */
+	/* requester and requester-broker came from a peer broker, one of each:
+	 * keep them in place instead of replacing them with the same values */
+	bool keep_vouched;
 	struct rcpt_pending *pending;       /* NULL for a QoS 2 retransmission */
 	/* RCPT_RECEIPT: the requester's own correlation replaces the token
 	 * (len 0: it sent none, the receipt carries none) */

@@ -121,6 +121,7 @@ void rcpt_network__request(struct rcpt_core *core, const struct rcpt_publish *ms
 		/* vouched for by the peer that sent it */
 		out->requester = msg->requester ? msg->requester : msg->sender.id;
 		out->requester_broker = msg->requester_broker ? msg->requester_broker : link->name;
+		out->keep_vouched = msg->requester && msg->requester_broker && msg->broker_property_count == 2;
 	}
 	if(p == NULL || p->open_return) return;
 	const struct rcpt_uplink *from = link->kind == RCPT_LINK_UPLINK

@@ -186,6 +186,7 @@ START_TEST(test_request_from_the_uplink_stays_when_nothing_else_carries_it)
 	ck_assert_ptr_null(d.set_response_topic);
 	ck_assert_str_eq(d.requester, "bob");
 	ck_assert_str_eq(d.requester_broker, "edge-b");
+	ck_assert(!d.keep_vouched);   /* not counted one of each: replaced */
 	rcpt_core__settle(core);
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 	ck_assert_str_eq(fake_host__published(0)->topic, "ret/@core/@edge-b/bob/r");
@@ -202,9 +203,12 @@ START_TEST(test_peer_request_vouched_and_routed_on)
 	m.response_topic = "ret/@edge-a/alice/r";
 	m.requester = "alice";
 	m.requester_broker = "edge-a";
+	m.broker_property = RECEIPTS_PROP_REQUESTER;
+	m.broker_property_count = 2;
 	struct rcpt_decision d = t_request(core, &m, t_key(1));
 	ck_assert_str_eq(d.requester, "alice");
 	ck_assert_str_eq(d.requester_broker, "edge-a");
+	ck_assert(d.keep_vouched);   /* one of each: kept where they are */
 	ck_assert_str_eq(d.set_response_topic, "ret/@core/@edge-a/alice/r");
 	uint8_t token[RCPT_TOKEN_LEN];
 	memcpy(token, d.add_correlation.ptr, RCPT_TOKEN_LEN);

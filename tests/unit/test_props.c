@@ -319,6 +319,41 @@ START_TEST(test_broker_made_receipt)
 }
 END_TEST
 
+/* In a network of brokers: what a peer vouched for stays in place, a
+ * shorter timeout is written over the one sent, the requester's broker and
+ * the routed return topic are added. */
+START_TEST(test_request_lists_in_a_network)
+{
+	static const struct prop from_peer[] = {RT("ret/@edge-a/alice/r"), CORR("tok"), USER("requester", "alice"),
+		USER("requester-broker", "edge-a"), USER("receipt-timeout-ms", "5000"), CT("text/plain")};
+	static const struct prop want_peer[] = {USER("requester", "alice"), USER("requester-broker", "edge-a"),
+		USER("receipt-timeout-ms", "4900"), CT("text/plain"), RT("ret/@core/@edge-a/alice/r"), CORR("0123456789abcdef")};
+	struct rcpt_decision d = {.action = RCPT_REQUEST, .requester = "alice", .requester_broker = "edge-a",
+		.keep_vouched = true, .set_timeout = "4900", .set_response_topic = "ret/@core/@edge-a/alice/r",
+		.add_correlation = {"0123456789abcdef", 16}};
+	mosquitto_property *list = build(from_peer, 6), *want = build(want_peer, 6);
+	ck_assert_int_eq(rcpt_props__apply_request(&list, &d), MOSQ_ERR_SUCCESS);
+	assert_same_list(list, want);
+	mosquitto_property_free_all(&list);
+	mosquitto_property_free_all(&want);
+
+	/* From a client: its own vouching replaced, a timeout added. */
+	static const struct prop from_client[] = {RT("ret/alice/r"), USER("requester-broker", "forged")};
+	static const struct prop want_client[] = {RT("ret/@edge-a/alice/r"), USER("requester", "alice"),
+		USER("requester-broker", "edge-a"), USER("receipt-timeout-ms", "29900")};
+	struct rcpt_decision c = {.action = RCPT_REQUEST, .requester = "alice", .requester_broker = "edge-a",
+		.set_timeout = "29900", .set_response_topic = "ret/@edge-a/alice/r"};
+	list = build(from_client, 2);
+	want = build(want_client, 4);
+	ck_assert_int_eq(rcpt_props__apply_request(&list, &c), MOSQ_ERR_SUCCESS);
+	/* the first node stays first: it took over the content of the next,
+	 * the first of the additions */
+	assert_same_list(list, want);
+	mosquitto_property_free_all(&list);
+	mosquitto_property_free_all(&want);
+}
+END_TEST
+
 START_TEST(test_layout_recognised)
 {
 	/* libmosquitto's lists are laid out as the broker's: the start-up
@@ -334,6 +369,7 @@ Suite *props_suite(void)
 	tcase_add_test(tc, test_layout_recognised);
 	tcase_add_test(tc, test_read_counts_and_first_values);
 	tcase_add_test(tc, test_request_lists);
+	tcase_add_test(tc, test_request_lists_in_a_network);
 	tcase_add_test(tc, test_receipt_lists);
 	tcase_add_test(tc, test_broker_made_receipt);
 	suite_add_tcase(s, tc);
