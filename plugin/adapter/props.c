@@ -336,8 +336,39 @@ int rcpt_props__apply_request(mosquitto_property **list, const struct rcpt_decis
 	return MOSQ_ERR_SUCCESS;
 }
 
+/* A receipt that already reads as the broker would make it (one `receipt:
+ * ok`, no other broker property: a receipt coming back from a peer broker)
+ * and carries a token as long as the correlation to restore: the
+ * correlation is written over the token in its own bytes. */
+static bool restore_in_place(mosquitto_property *list, struct rcpt_bytes correlation)
+{
+	struct mirror_property *corr = NULL;
+	int ok_receipts = 0;
+	for(mosquitto_property *p = list; p; p = node_next(p)){
+		struct mirror_property *m = mirror(p);
+		if(m->identifier == MQTT_PROP_CORRELATION_DATA){
+			if(corr) return false;
+			corr = m;
+		}else if(m->identifier == MQTT_PROP_USER_PROPERTY){
+			const char *name = or_empty(m->name.v);
+			if(!strcmp(name, RECEIPTS_PROP_RECEIPT) && !strcmp(or_empty(m->value.s.v), RECEIPTS_STATUS_OK)){
+				ok_receipts++;
+			}else if(reserved(name)){
+				return false;
+			}
+		}
+	}
+	if(ok_receipts != 1 || corr == NULL || corr->value.bin.v == NULL || correlation.len == 0
+			|| corr->value.bin.len != correlation.len){
+		return false;
+	}
+	memcpy(corr->value.bin.v, correlation.ptr, correlation.len);
+	return true;
+}
+
 int rcpt_props__apply_receipt(mosquitto_property **list, struct rcpt_bytes correlation)
 {
+	if(restore_in_place(*list, correlation)) return MOSQ_ERR_SUCCESS;
 	mosquitto_property *additions = NULL;
 	int rc = MOSQ_ERR_SUCCESS;
 	if(correlation.len > 0){

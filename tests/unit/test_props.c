@@ -354,6 +354,31 @@ START_TEST(test_request_lists_in_a_network)
 }
 END_TEST
 
+/* A receipt back from a peer broker: one `receipt: ok`, a token as long
+ * as the correlation restored: written in place, nothing else changes. */
+START_TEST(test_receipt_from_a_peer_in_place)
+{
+	static const struct prop in[] = {CT("text/plain"), CORR("0123456789abcdef"), USER("receipt", "ok")};
+	static const struct prop want[] = {CT("text/plain"), CORR("fedcba9876543210"), USER("receipt", "ok")};
+	mosquitto_property *list = build(in, 3), *want_list = build(want, 3);
+	const mosquitto_property *head = list;
+	ck_assert_int_eq(rcpt_props__apply_receipt(&list, (struct rcpt_bytes){"fedcba9876543210", 16}), MOSQ_ERR_SUCCESS);
+	ck_assert_ptr_eq(list, head);
+	assert_same_list(list, want_list);
+	mosquitto_property_free_all(&list);
+	mosquitto_property_free_all(&want_list);
+	/* Another length, or a second broker property: the general edit. */
+	static const struct prop in2[] = {CORR("0123456789abcdef"), USER("receipt", "ok"), USER("requester", "x")};
+	static const struct prop want2[] = {CORR("c1"), USER("receipt", "ok")};
+	list = build(in2, 3);
+	want_list = build(want2, 2);
+	ck_assert_int_eq(rcpt_props__apply_receipt(&list, (struct rcpt_bytes){"c1", 2}), MOSQ_ERR_SUCCESS);
+	assert_same_list(list, want_list);
+	mosquitto_property_free_all(&list);
+	mosquitto_property_free_all(&want_list);
+}
+END_TEST
+
 START_TEST(test_layout_recognised)
 {
 	/* libmosquitto's lists are laid out as the broker's: the start-up
@@ -370,6 +395,7 @@ Suite *props_suite(void)
 	tcase_add_test(tc, test_read_counts_and_first_values);
 	tcase_add_test(tc, test_request_lists);
 	tcase_add_test(tc, test_request_lists_in_a_network);
+	tcase_add_test(tc, test_receipt_from_a_peer_in_place);
 	tcase_add_test(tc, test_receipt_lists);
 	tcase_add_test(tc, test_broker_made_receipt);
 	suite_add_tcase(s, tc);
