@@ -269,6 +269,26 @@ static void edit(mosquitto_property **list, const struct edit_rules *rules, mosq
 	}
 }
 
+/* The list's only Correlation Data node, or NULL (none, or two). */
+static struct mirror_property *sole_correlation(mosquitto_property *list)
+{
+	struct mirror_property *found = NULL;
+	for(mosquitto_property *p = list; p; p = node_next(p)){
+		struct mirror_property *m = mirror(p);
+		if(m->identifier != MQTT_PROP_CORRELATION_DATA) continue;
+		if(found) return NULL;
+		found = m;
+	}
+	return found;
+}
+
+/* Can value be written over this correlation's own bytes (the broker
+ * allocated them for one at least as long)? */
+static bool fits(const struct mirror_property *corr, struct rcpt_bytes value)
+{
+	return corr && corr->value.bin.v && value.len > 0 && value.len <= corr->value.bin.len;
+}
+
 /* The broker's additions to a request, as a list of their own. */
 /* A shorter receipt-timeout-ms written over the one sent, in its own bytes
  * (the broker allocated them for the longer value): no node to allocate. */
@@ -289,14 +309,15 @@ static bool rewrite_timeout(mosquitto_property *list, const char *value)
 	return true;
 }
 
-static int request_additions(const struct rcpt_decision *d, bool timeout_rewritten, mosquitto_property **out)
+static int request_additions(const struct rcpt_decision *d, bool timeout_rewritten, bool token_in_place,
+		mosquitto_property **out)
 {
 	int rc = MOSQ_ERR_SUCCESS;
 	*out = NULL;
 	if(d->set_response_topic){
 		rc = mosquitto_property_add_string(out, MQTT_PROP_RESPONSE_TOPIC, d->set_response_topic);
 	}
-	if(!rc && d->add_correlation.len > 0){
+	if(!rc && d->add_correlation.len > 0 && !token_in_place){
 		rc = mosquitto_property_add_binary(out, MQTT_PROP_CORRELATION_DATA,
 				d->add_correlation.ptr, (uint16_t)d->add_correlation.len);
 	}
@@ -323,12 +344,20 @@ static int request_additions(const struct rcpt_decision *d, bool timeout_rewritt
 int rcpt_props__apply_request(mosquitto_property **list, const struct rcpt_decision *d)
 {
 	mosquitto_property *additions;
+	/* The token over a correlation at least as long (another broker's
+	 * token, coming over a bridge): no node to allocate. */
+	struct mirror_property *corr = sole_correlation(*list);
+	bool token_in_place = fits(corr, d->add_correlation);
 	bool timeout_rewritten = d->set_timeout && rewrite_timeout(*list, d->set_timeout);
-	int rc = request_additions(d, timeout_rewritten, &additions);
+	int rc = request_additions(d, timeout_rewritten, token_in_place, &additions);
 	if(rc) return rc;
+	if(token_in_place){
+		memcpy(corr->value.bin.v, d->add_correlation.ptr, d->add_correlation.len);
+		corr->value.bin.len = (uint16_t)d->add_correlation.len;
+	}
 	struct edit_rules rules = {
 		.drop_response_topic = d->set_response_topic != NULL,
-		.drop_correlation = true,
+		.drop_correlation = !token_in_place,
 		.drop_timeout = d->set_timeout != NULL && !timeout_rewritten,
 		.keep_vouched = d->keep_vouched,
 	};
@@ -336,39 +365,44 @@ int rcpt_props__apply_request(mosquitto_property **list, const struct rcpt_decis
 	return MOSQ_ERR_SUCCESS;
 }
 
-/* A receipt that already reads as the broker would make it (one `receipt:
- * ok`, no other broker property: a receipt coming back from a peer broker)
- * and carries a token as long as the correlation to restore: the
- * correlation is written over the token in its own bytes. */
-static bool restore_in_place(mosquitto_property *list, struct rcpt_bytes correlation)
+/* A receipt with no broker property but at most one `receipt: ok` (one
+ * from a responder, or coming back from a peer broker) whose token's bytes
+ * hold the correlation to restore: written over the token in place, and
+ * `receipt: ok` appended if it has none. False: nothing changed. */
+static bool restore_in_place(mosquitto_property **list, struct rcpt_bytes correlation)
 {
-	struct mirror_property *corr = NULL;
+	struct mirror_property *corr = sole_correlation(*list);
+	if(!fits(corr, correlation)) return false;
 	int ok_receipts = 0;
-	for(mosquitto_property *p = list; p; p = node_next(p)){
+	for(mosquitto_property *p = *list; p; p = node_next(p)){
 		struct mirror_property *m = mirror(p);
-		if(m->identifier == MQTT_PROP_CORRELATION_DATA){
-			if(corr) return false;
-			corr = m;
-		}else if(m->identifier == MQTT_PROP_USER_PROPERTY){
-			const char *name = or_empty(m->name.v);
-			if(!strcmp(name, RECEIPTS_PROP_RECEIPT) && !strcmp(or_empty(m->value.s.v), RECEIPTS_STATUS_OK)){
-				ok_receipts++;
-			}else if(reserved(name)){
-				return false;
-			}
+		if(m->identifier != MQTT_PROP_USER_PROPERTY) continue;
+		const char *name = or_empty(m->name.v);
+		if(!strcmp(name, RECEIPTS_PROP_RECEIPT) && !strcmp(or_empty(m->value.s.v), RECEIPTS_STATUS_OK)){
+			ok_receipts++;
+		}else if(reserved(name)){
+			return false;
 		}
 	}
-	if(ok_receipts != 1 || corr == NULL || corr->value.bin.v == NULL || correlation.len == 0
-			|| corr->value.bin.len != correlation.len){
+	if(ok_receipts > 1) return false;
+	mosquitto_property *additions = NULL;
+	if(ok_receipts == 0 && mosquitto_property_add_string_pair(&additions, MQTT_PROP_USER_PROPERTY,
+				RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK) != MOSQ_ERR_SUCCESS){
+		mosquitto_property_free_all(&additions);
 		return false;
 	}
 	memcpy(corr->value.bin.v, correlation.ptr, correlation.len);
+	corr->value.bin.len = (uint16_t)correlation.len;
+	if(additions){
+		struct edit_rules none = {0};
+		edit(list, &none, additions);
+	}
 	return true;
 }
 
 int rcpt_props__apply_receipt(mosquitto_property **list, struct rcpt_bytes correlation)
 {
-	if(restore_in_place(*list, correlation)) return MOSQ_ERR_SUCCESS;
+	if(restore_in_place(list, correlation)) return MOSQ_ERR_SUCCESS;
 	mosquitto_property *additions = NULL;
 	int rc = MOSQ_ERR_SUCCESS;
 	if(correlation.len > 0){

@@ -229,6 +229,37 @@ static void run_receipt(const struct receipt_case *c)
 	struct rcpt_bytes restore = {c->restore, c->restore ? strlen(c->restore) : 0};
 	ck_assert_int_eq(rcpt_props__apply_receipt(&list, restore), MOSQ_ERR_SUCCESS);
 	if(head) ck_assert_msg(list == head, "%s: the first node was replaced", c->what);
+	/* Where the token's bytes hold the correlation and nothing but at most
+	 * one `receipt: ok` is the broker's, it is written in place (and the
+	 * `receipt: ok` appended if missing). */
+	size_t corrs = 0, oks = 0, token_len = 0;
+	bool other_reserved = false;
+	for(size_t i = 0; i < c->n; i++){
+		if(c->in[i].id == MQTT_PROP_CORRELATION_DATA){
+			corrs++;
+			token_len = c->in[i].bin_len;
+		}else if(c->in[i].id == MQTT_PROP_USER_PROPERTY){
+			if(!strcmp(c->in[i].name, RECEIPTS_PROP_RECEIPT) && !strcmp(c->in[i].value, RECEIPTS_STATUS_OK)) oks++;
+			else if(reserved_on_receipt(c->in[i].name)) other_reserved = true;
+		}
+	}
+	if(c->restore && corrs == 1 && restore.len <= token_len && !other_reserved && oks <= 1){
+		struct prop want[16];
+		for(size_t i = 0; i < c->n; i++){
+			want[i] = c->in[i];
+			if(want[i].id == MQTT_PROP_CORRELATION_DATA){
+				want[i].bin = c->restore;
+				want[i].bin_len = (uint16_t)restore.len;
+			}
+		}
+		size_t n_want = c->n;
+		if(oks == 0) want[n_want++] = (struct prop)USER(RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK);
+		mosquitto_property *reference = build(want, n_want);
+		assert_same_list(list, reference);
+		mosquitto_property_free_all(&reference);
+		mosquitto_property_free_all(&list);
+		return;
+	}
 	struct prop add[2];
 	size_t n_add = 0;
 	if(c->restore){
@@ -257,6 +288,10 @@ START_TEST(test_receipt_lists)
 		{"forged requester and request properties", {USER("requester", "r"), USER("subject-area", "A"),
 				CORR("0123456789abcdef")}, 3, "c1"},
 		{"others kept in order", {CT("application/json"), PFI(1), CORR("0123456789abcdef"), USER("k", "")}, 4, NULL},
+		{"correlation in place, others kept in order", {CT("application/json"), CORR("0123456789abcdef"),
+				USER("k", "")}, 3, "c1"},
+		{"correlation longer than the token", {CORR("0123456789abcdef")}, 1, "0123456789abcdefXYZ"},
+		{"two tokens", {CORR("0123456789abcdef"), CORR("0123456789abcdef")}, 2, "c1"},
 	};
 	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) run_receipt(&cases[i]);
 }
