@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bridges.h"
 #include "core_fixture.h"
 #include "fake_host.h"
 #include "network.h"
@@ -328,6 +330,76 @@ START_TEST(test_topic_filters)
 }
 END_TEST
 
+/* ---- this broker's own bridges, read from its configuration ---- */
+
+static char conf_dir[64];
+
+static const char *write_conf(const char *name, const char *text)
+{
+	static char path[128];
+	if(conf_dir[0] == '\0'){
+		strcpy(conf_dir, "/tmp/rcpt-unit-XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(conf_dir));
+	}
+	snprintf(path, sizeof(path), "%s/%s", conf_dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+START_TEST(test_bridges_discovered_with_mosquittos_defaults)
+{
+	char dir_line[160];
+	write_conf("more.conf", "connection far\naddress 127.0.0.1:1\nremote_clientid r2\nlocal_clientid mine\n"
+			"topic x/# in 1\ntopic \"\" out 0 out/ in/\n");
+	snprintf(dir_line, sizeof(dir_line), "include_dir %s\n", conf_dir);
+	/* more.conf is read through include_dir: keep the main file elsewhere */
+	char main_path[160];
+	snprintf(main_path, sizeof(main_path), "%s.main", conf_dir);
+	FILE *f = fopen(main_path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "listener 1883\nallow_anonymous true\npassword_file /x\n"
+			"connection core\naddress 127.0.0.1:18830\nremote_clientid bridge-edge-a\n"
+			"topic req/# both 1\ntopic ret/@edge-a/# in 1\ntopic ret/@core/#\n%s", dir_line);
+	fclose(f);
+	struct rcpt_netconf n = {0};
+	n.broker_name = strdup("edge-a");
+	struct rcpt_bridges_found found;
+	ck_assert(rcpt_bridges__discover(main_path, &n, &found));
+	ck_assert_uint_eq(found.connections, 2);
+	ck_assert(found.authenticates);
+	ck_assert(found.allow_anonymous);
+	ck_assert_uint_eq(n.uplink_count, 2);
+	ck_assert_str_eq(n.uplinks[0].name, "core");
+	ck_assert_str_eq(n.uplinks[0].local_id, "local.bridge-edge-a");
+	ck_assert_str_eq(n.uplinks[0].out_filters[0], "req/#");
+	ck_assert_str_eq(n.uplinks[0].out_filters[1], "ret/@core/#");   /* out by default */
+	ck_assert_ptr_null(n.uplinks[0].out_filters[2]);
+	ck_assert_str_eq(n.uplinks[1].local_id, "mine");
+	ck_assert_str_eq(n.uplinks[1].out_filters[0], "out/");          /* the local prefix */
+	ck_assert_ptr_null(n.uplinks[1].out_filters[1]);
+	ck_assert(rcpt_netconf__leaves(&n, "req/echo", NULL));
+	ck_assert(!rcpt_netconf__leaves(&n, "req/echo", &n.uplinks[0]));
+	rcpt_netconf__free(&n);
+	remove(main_path);
+	remove(write_conf("more.conf", ""));
+	rmdir(conf_dir);
+	conf_dir[0] = '\0';
+}
+END_TEST
+
+START_TEST(test_bridges_unreadable_configuration)
+{
+	struct rcpt_netconf n = {0};
+	struct rcpt_bridges_found found;
+	ck_assert(!rcpt_bridges__discover("/nonexistent/mosquitto.conf", &n, &found));
+	ck_assert_ptr_nonnull(strstr(found.why, "/nonexistent/mosquitto.conf"));
+	ck_assert_uint_eq(n.uplink_count, 0);
+}
+END_TEST
+
 Suite *network_suite(void)
 {
 	Suite *s = suite_create("network");
@@ -350,6 +422,8 @@ Suite *network_suite(void)
 	TCase *opts = tcase_create("options");
 	tcase_add_test(opts, test_network_options);
 	tcase_add_test(opts, test_topic_filters);
+	tcase_add_test(opts, test_bridges_discovered_with_mosquittos_defaults);
+	tcase_add_test(opts, test_bridges_unreadable_configuration);
 	suite_add_tcase(s, opts);
 	return s;
 }
