@@ -43,7 +43,7 @@ static const struct rcpt_bound_id *bound_of(const struct rcpt_network *n, const 
 	return NULL;
 }
 
-static void bind(struct rcpt_core *core, const char *id, const char *username)
+static void bind_id(struct rcpt_core *core, const char *id, const char *username)
 {
 	struct rcpt_network *n = &core->network;
 	if(id == NULL || bound_of(n, id) || n->bound_count == RCPT_NETWORK_MAX_BOUND) return;
@@ -62,7 +62,7 @@ static void bind(struct rcpt_core *core, const char *id, const char *username)
 void rcpt_network__sender(struct rcpt_core *core, const struct rcpt_client_ref *who, struct rcpt_hop *out)
 {
 	rcpt_netconf__sender(&core->cfg.network, who, out);
-	if(out->kind == RCPT_LINK_PEER) bind(core, who->id, who->username);
+	if(out->kind == RCPT_LINK_PEER) bind_id(core, who->id, who->username);
 }
 
 bool rcpt_network__connect_allowed(struct rcpt_core *core, const char *id, const char *username,
