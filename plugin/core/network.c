@@ -141,13 +141,34 @@ void rcpt_network__request(struct rcpt_core *core, const struct rcpt_publish *ms
 	}
 	snprintf(core->network.topic_buf, len + 1, "%s/@%s/%s", cfg->return_prefix, n->broker_name, rest);
 	out->set_response_topic = core->network.topic_buf;
-	uint64_t now = rcpt_host__now(&core->host);
-	uint64_t left = p->deadline_ms > now ? p->deadline_ms - now : 1;
-	uint64_t margin = left / 4 < HOP_MARGIN_MS ? left / 4 : HOP_MARGIN_MS;
-	snprintf(core->network.timeout_buf, sizeof(core->network.timeout_buf), "%llu",
-			(unsigned long long)(left - margin > 0 ? left - margin : 1));
-	out->set_timeout = core->network.timeout_buf;
+	/* A timeout it carries is passed on shortened (in its own bytes); one
+	 * it does not carry costs no property: the next broker takes its own
+	 * default, shortened by its hop count (rcpt_network__hop_timeout). */
+	if(msg->timeout_count > 0){
+		uint64_t now = rcpt_host__now(&core->host);
+		uint64_t left = p->deadline_ms > now ? p->deadline_ms - now : 1;
+		uint64_t margin = left / 4 < HOP_MARGIN_MS ? left / 4 : HOP_MARGIN_MS;
+		snprintf(core->network.timeout_buf, sizeof(core->network.timeout_buf), "%llu",
+				(unsigned long long)(left - margin > 0 ? left - margin : 1));
+		out->set_timeout = core->network.timeout_buf;
+	}
 	deliver_to_uplinks(core, p, topic, from);
+}
+
+uint32_t rcpt_network__hop_timeout(struct rcpt_core *core, const struct rcpt_publish *msg, uint32_t timeout_ms)
+{
+	if(msg->timeout_count > 0 || !msg->has_response_topic || !rcpt_netconf__active(&core->cfg.network)) return timeout_ms;
+	struct rcpt_hop link;
+	rcpt_netconf__sender(&core->cfg.network, &msg->sender, &link);
+	if(link.kind == RCPT_LINK_NONE) return timeout_ms;
+	const char *rest = rcpt_names__below(msg->response_topic, core->cfg.return_prefix, core->cfg.return_prefix_len);
+	uint32_t t = timeout_ms;
+	for(; rest && rest[0] == '@'; rest = strchr(rest, '/') ? strchr(rest, '/') + 1 : NULL){
+		uint32_t margin = t / 4 < HOP_MARGIN_MS ? t / 4 : HOP_MARGIN_MS;
+		if(t - margin < 1) break;
+		t -= margin;
+	}
+	return t;
 }
 
 bool rcpt_network__receipt_topic(const struct rcpt_core *core, const struct rcpt_pending *p, const char *topic)
@@ -220,4 +241,21 @@ bool rcpt_network__matched(struct rcpt_core *core, const struct rcpt_publish *ms
 		out->new_topic = core->network.topic_buf;
 	}
 	return false;
+}
+
+bool rcpt_network__late_verdict(struct rcpt_core *core, const struct rcpt_publish *msg,
+		struct rcpt_decision *out)
+{
+	if(!rcpt_netconf__active(&core->cfg.network) || msg->receipt_status == NULL
+			|| !strcmp(msg->receipt_status, RECEIPTS_STATUS_OK)){
+		return false;
+	}
+	struct rcpt_hop link;
+	rcpt_network__sender(core, &msg->sender, &link);
+	if(link.kind == RCPT_LINK_NONE) return false;
+	rcpt_host__logf(&core->host, RCPT_LOG_DEBUG, "late verdict from broker '%s' on '%s': nothing pending",
+			link.name, msg->topic);
+	out->action = RCPT_REFUSE;
+	out->reason = "late-verdict";
+	return true;
 }

@@ -54,6 +54,13 @@ bool rcpt_network__is_link(const struct rcpt_core *core, const char *id);
 void rcpt_network__request(struct rcpt_core *core, const struct rcpt_publish *msg,
 		const struct rcpt_hop *link, struct rcpt_pending *p, struct rcpt_decision *out);
 
+/* The timeout of a request that came over a link without
+ * receipt-timeout-ms: this broker's default, shortened once per broker it
+ * passed (the "@" levels of its return topic), so that with the same
+ * default everywhere each hop's deadline comes before the one behind it.
+ * Any other request: timeout_ms as it is. */
+uint32_t rcpt_network__hop_timeout(struct rcpt_core *core, const struct rcpt_publish *msg, uint32_t timeout_ms);
+
 /* Is topic, the topic a receipt was sent on, p's return topic (directly,
  * or through this broker's "@<broker_name>" level)? */
 bool rcpt_network__receipt_topic(const struct rcpt_core *core, const struct rcpt_pending *p, const char *topic);
@@ -63,5 +70,11 @@ bool rcpt_network__receipt_topic(const struct rcpt_core *core, const struct rcpt
  * back through this broker sets out->new_topic to p's return topic. */
 bool rcpt_network__matched(struct rcpt_core *core, const struct rcpt_publish *msg, struct rcpt_pending *p,
 		struct rcpt_client *sender, struct rcpt_decision *out);
+
+/* A verdict from a link for a request no longer pending here (answered
+ * through another hop first, or ended at its own deadline): expected
+ * traffic, refused without a notice line or an `unmatched` count (true). */
+bool rcpt_network__late_verdict(struct rcpt_core *core, const struct rcpt_publish *msg,
+		struct rcpt_decision *out);
 
 #endif

@@ -41,6 +41,7 @@ bool rcpt_receipt__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 	}
 	struct rcpt_pending *p = answered(core, msg);
 	if(p == NULL){
+		if(private_area && rcpt_network__late_verdict(core, msg, out)) return true;
 		return private_area ? refuse(core, msg, RECEIPTS_UNMATCHED_NOT_PENDING, out) : false;
 	}
 	struct rcpt_client *sender = rcpt_clients__find(&core->clients, msg->sender.id);

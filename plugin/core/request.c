@@ -232,6 +232,7 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 		reason = RECEIPTS_REJECT_TOPIC_TOO_SHORT;
 	}
 	if(reason == NULL) reason = parse_timeout(core, msg, &timeout_ms);
+	if(reason == NULL) timeout_ms = rcpt_network__hop_timeout(core, msg, timeout_ms);
 	if(reason == NULL) reason = check_others(core, msg, &rt, area, area_len);
 	if(reason == NULL && msg->has_correlation && msg->correlation.len > core->cfg.max_correlation_len){
 		reason = RECEIPTS_REJECT_CORRELATION_TOO_LONG;

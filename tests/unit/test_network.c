@@ -196,6 +196,50 @@ START_TEST(test_request_from_the_uplink_stays_when_nothing_else_carries_it)
 }
 END_TEST
 
+START_TEST(test_hop_without_a_timeout_takes_its_default_shortened)
+{
+	/* Over the bridge, two brokers back (two "@" levels), no timeout sent:
+	 * the default (30000) shortened twice, as the brokers behind did. */
+	struct rcpt_publish m = from_uplink("req/silent");
+	m.has_response_topic = true;
+	m.response_topic = "ret/@core/@edge-b/bob/r";
+	struct rcpt_decision d = t_request(core, &m, t_key(1));
+	ck_assert_ptr_null(d.set_timeout);
+	t_read(core, t_key(1), "req/silent", "silent");
+	rcpt_core__settle(core);
+	fake_host__advance_ms(29800 - 1);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	fake_host__advance_ms(1);
+	rcpt_core__on_tick(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	ck_assert_str_eq(fake_host__published(0)->status, RECEIPTS_STATUS_TIMEOUT);
+	ck_assert_str_eq(fake_host__published(0)->topic, "ret/@core/@edge-b/bob/r");
+}
+END_TEST
+
+START_TEST(test_late_verdict_refused_quietly)
+{
+	uint8_t token[RCPT_TOKEN_LEN] = {1, 2, 3};
+	struct rcpt_publish v = from_uplink("ret/@edge-a/alice/r");
+	with_token(&v, token);
+	v.receipt_status = RECEIPTS_STATUS_NO_RESPONDERS;
+	struct rcpt_decision r;
+	rcpt_core__on_publish(core, &v, &r);
+	ck_assert_int_eq(r.action, RCPT_REFUSE);
+	ck_assert_uint_eq(t_stats(core).totals[RCPT_OUTCOME_UNMATCHED], 0);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_NOTICE), 0);
+	/* The same from a client is a forged receipt, logged and counted. */
+	struct rcpt_publish f = t_msg("mallory", "ret/@edge-a/alice/r");
+	with_token(&f, token);
+	f.receipt_status = RECEIPTS_STATUS_NO_RESPONDERS;
+	rcpt_core__on_publish(core, &f, &r);
+	ck_assert_int_eq(r.action, RCPT_REFUSE);
+	ck_assert_uint_eq(t_stats(core).totals[RCPT_OUTCOME_UNMATCHED], 1);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_NOTICE), 1);
+}
+END_TEST
+
 /* ---- core ---- */
 
 START_TEST(test_peer_request_vouched_and_routed_on)
@@ -411,6 +455,8 @@ Suite *network_suite(void)
 	tcase_add_test(edge, test_hop_timeout_and_dropped_link_wait_for_the_deadline);
 	tcase_add_test(edge, test_nobody_may_take_the_bridges_client_id);
 	tcase_add_test(edge, test_request_from_the_uplink_stays_when_nothing_else_carries_it);
+	tcase_add_test(edge, test_hop_without_a_timeout_takes_its_default_shortened);
+	tcase_add_test(edge, test_late_verdict_refused_quietly);
 	suite_add_tcase(s, edge);
 	TCase *core_tc = tcase_create("core");
 	tcase_add_checked_fixture(core_tc, core_net_setup, core_teardown);
