@@ -22,10 +22,12 @@
 #include "network.h"
 #include "props.h"
 #include "receipts.h"
+#include "selfsym.h"
 
 /* The broker's whole access check (src/security.c), plugins, acl_file and
  * v2-v4 auth plugins in order. Debian's binary exports it; a build limited
- * to src/linker.syms does not. */
+ * to src/linker.syms does not, but keeps it in its symbol table unless
+ * stripped. Its signature is the same in every 2.0 release. */
 typedef int (*broker_acl_check_fn)(struct mosquitto *context, const char *topic, uint32_t payloadlen,
 		void *payload, uint8_t qos, bool retain, int access);
 
@@ -37,9 +39,16 @@ struct plugin {
 	bool others;            /* other access control decides topics not ours */
 	broker_acl_check_fn broker_acl_check;   /* NULL: not exported */
 	bool asking;            /* inside broker_acl_check: our own check stands aside */
-	bool network_auth;      /* MOSQ_EVT_BASIC_AUTH registered (netauth) */
-	bool auth_elsewhere;    /* password_file or an auth plugin decides logins */
-	bool allow_anonymous;
+	/* The last connection whose CONNECT the plugin saw and that has not
+	 * acted since: a DISCONNECT of it is a refused CONNECT (2.0.15 on fire
+	 * one) or a connection that never did anything; neither ends a session
+	 * the core knows. */
+	const struct mosquitto *connecting;
+	bool login_check;       /* MOSQ_EVT_BASIC_AUTH registered (on_basic_auth) */
+	/* No other component checks logins: this broker's configuration, read
+	 * in full, has no password_file, auth_plugin or other plugin. */
+	bool logins_unchecked;
+	bool allow_anonymous;   /* its allow_anonymous, when logins_unchecked */
 };
 
 /* ---- the host the core calls ---- */
@@ -128,6 +137,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 		.clean = mosquitto_client_clean_session(ev->client),
 		.handle = ev->client,
 	};
+	if(ev->client == plg->connecting) plg->connecting = NULL;
 	if(who.id == NULL) return access_rc(plg, RCPT_ACCESS_FALLBACK, ev->topic);
 
 	switch(ev->access){
@@ -166,7 +176,7 @@ refuse:
 	return MOSQ_ERR_ACL_DENIED;
 }
 
-static int apply_receipt(struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
+static int apply_receipt(struct plugin *plg, struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
 {
 	/* Back through this broker: its "@name" level comes out of the topic,
 	 * in the topic's own bytes (the result is shorter). */
@@ -181,6 +191,7 @@ static int apply_receipt(struct mosquitto_evt_message *ev, const struct rcpt_dec
 	}
 	/* A receipt is for the request in flight, not for later subscribers. */
 	ev->retain = false;
+	rcpt_core__answer_stored(plg->core, d, ev->topic, ev->topic);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -191,6 +202,7 @@ static int on_message(int event, void *event_data, void *userdata)
 	struct mosquitto_evt_message *ev = event_data;
 	struct rcpt_props_scan scan;
 
+	if(ev->client == plg->connecting) plg->connecting = NULL;
 	rcpt_core__settle(plg->core);
 	rcpt_props__scan(ev->properties, &scan);
 	if(!rcpt_core__may_concern(plg->core, ev->topic, scan.has_response_topic,
@@ -218,7 +230,7 @@ static int on_message(int event, void *event_data, void *userdata)
 		case RCPT_PASS: return MOSQ_ERR_SUCCESS;
 		case RCPT_REFUSE: return MOSQ_ERR_ACL_DENIED;
 		case RCPT_REQUEST: return apply_request(plg, ev, &d);
-		case RCPT_RECEIPT: return apply_receipt(ev, &d);
+		case RCPT_RECEIPT: return apply_receipt(plg, ev, &d);
 	}
 	return MOSQ_ERR_SUCCESS;
 }
@@ -239,8 +251,15 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 	(void)event;
 	struct plugin *plg = userdata;
 	struct mosquitto_evt_disconnect *ev = event_data;
+	if(ev->client == plg->connecting){
+		/* Nor is a will announced: a refused CONNECT sends none, and the
+		 * holder's next publish must not be taken for one. The will of a
+		 * client that left at once is still refused at its READ checks. */
+		plg->connecting = NULL;
+		return MOSQ_ERR_SUCCESS;
+	}
 	rcpt_core__on_disconnect(plg->core, mosquitto_client_id(ev->client),
-			mosquitto_client_clean_session(ev->client));
+			mosquitto_client_username(ev->client), mosquitto_client_clean_session(ev->client));
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -253,24 +272,26 @@ static int on_tick(int event, void *event_data, void *userdata)
 	return MOSQ_ERR_SUCCESS;
 }
 
-/* At CONNECT, in a network: a client may not take the client id of this
- * broker's own bridge (it would take its session over) nor a peer's bound
- * id. Everything else is left to the broker's own checks: where there are
- * none, the answer is what the broker gives when no plugin asks
- * (allow_anonymous), since a deferral from the only callback denies. */
+/* The plugin's one login check, for client id binding and for the
+ * network's links alike. It runs before the password check, so it may
+ * refuse, never bind (the core binds when the client first acts,
+ * authenticated by then): an id bound to another user, this broker's own
+ * bridge's id, a peer's id used by anyone but that peer (rcpt_core__on_connect).
+ * Everything else is the broker's own checks' to decide, by deferring.
+ * Where there are none, Mosquitto 2.0 refuses every client with a username
+ * when all login callbacks defer, so it then answers what the broker
+ * answers with no callback at all: allow_anonymous. */
 static int on_basic_auth(int event, void *event_data, void *userdata)
 {
 	(void)event;
 	struct plugin *plg = userdata;
 	struct mosquitto_evt_basic_auth *ev = event_data;
 	const char *id = mosquitto_client_id(ev->client);
-	const char *why = NULL;
-	if(!rcpt_network__connect_allowed(plg->core, id, ev->username, &why)){
-		mosquitto_log_printf(MOSQ_LOG_NOTICE, "receipts: refused connection of '%s' (user '%s'): %s",
-				id, ev->username ? ev->username : "", why);
-		return MOSQ_ERR_AUTH;
+	if(id){
+		plg->connecting = ev->client;
+		if(!rcpt_core__on_connect(plg->core, id, ev->username)) return MOSQ_ERR_AUTH;
 	}
-	if(plg->auth_elsewhere) return MOSQ_ERR_PLUGIN_DEFER;
+	if(!plg->logins_unchecked) return MOSQ_ERR_PLUGIN_DEFER;
 	return plg->allow_anonymous ? MOSQ_ERR_SUCCESS : MOSQ_ERR_AUTH;
 }
 
@@ -293,6 +314,40 @@ static void unregister(struct plugin *plg, size_t count)
 	for(size_t i = 0; i < count; i++){
 		mosquitto_callback_unregister(plg->id, callbacks[i].event, callbacks[i].cb, callbacks[i].data);
 	}
+}
+
+/* plugin_opt_bind_client_ids auto: on when the broker's configuration file
+ * (mosquitto -c FILE, read from /proc/self/cmdline) authenticates clients.
+ * A file it cannot read is said once: binding is then off. */
+static bool broker_authenticates(void)
+{
+	char args[4096];
+	FILE *f = fopen("/proc/self/cmdline", "rb");
+	if(f == NULL) return false;
+	size_t n = fread(args, 1, sizeof(args) - 1, f);
+	fclose(f);
+	args[n] = '\0';
+	const char *conf = NULL;
+	for(size_t i = 0; i < n; i += strlen(args + i) + 1){
+		if((!strcmp(args + i, "-c") || !strcmp(args + i, "--config-file")) && i + strlen(args + i) + 1 < n){
+			conf = args + i + strlen(args + i) + 1;
+			break;
+		}
+	}
+	f = conf ? fopen(conf, "rb") : NULL;
+	if(f == NULL){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: plugin_opt_bind_client_ids auto: cannot read the "
+				"broker's configuration file%s%s; client ids are not bound (set it to true with authentication)",
+				conf ? " " : "", conf ? conf : "");
+		return false;
+	}
+	bool found = false;
+	char line[4096];
+	while(!found && fgets(line, sizeof(line), f)){
+		found = rcpt_config__conf_authenticates(line, "mosquitto_receipts");
+	}
+	fclose(f);
+	return found;
 }
 
 static bool cfg_has_control_users(const struct rcpt_core *core)
@@ -331,6 +386,9 @@ static void resolve_fallback(struct plugin *plg, enum rcpt_acl_fallback configur
 	 * that source to say. Never "allow" one we do not own otherwise. */
 	plg->dollar_rc = allow && sole ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
 	plg->broker_acl_check = (broker_acl_check_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "mosquitto_acl_check");
+	if(plg->broker_acl_check == NULL && plg->others){
+		plg->broker_acl_check = (broker_acl_check_fn)(uintptr_t)rcpt_selfsym__find("mosquitto_acl_check");
+	}
 
 	snprintf(line, size, "topics not ours: %s (%s%s)", allow ? "allowed" : "left to the other access control",
 			configured == RCPT_FALLBACK_AUTO ? "acl_fallback auto: " : "acl_fallback set: ", bc.detail);
@@ -349,7 +407,8 @@ static void resolve_fallback(struct plugin *plg, enum rcpt_acl_fallback configur
 				"first; load this plugin first", bc.first_other_plugin);
 	}
 	if(plg->others && plg->broker_acl_check == NULL){
-		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: this broker does not export mosquitto_acl_check: "
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: this broker does not export mosquitto_acl_check "
+				"(nor has it in a symbol table): "
 				"requests re-routed by subject-area and open return topics are refused, and a request "
 				"counts as delivered to every subscriber the broker queues it for");
 	}
@@ -409,9 +468,12 @@ static int discover_network(struct plugin *plg, struct rcpt_config *cfg)
 				"requests are not tracked across them, and return areas are not private on them",
 				RECEIPTS_OPT_BROKER_NAME);
 	}
-	plg->auth_elsewhere = found.authenticates;
+	/* Only a configuration read in full may say that nothing else checks
+	 * logins: otherwise the login check defers, and never lets a client in
+	 * that another component would keep out. */
+	plg->logins_unchecked = read && !found.authenticates;
 	plg->allow_anonymous = found.allow_anonymous;
-	plg->network_auth = rcpt_netconf__active(&cfg->network) && (cfg->network.peers || cfg->network.uplink_count);
+	plg->login_check = rcpt_netconf__active(&cfg->network) && (cfg->network.peers || cfg->network.uplink_count);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -438,6 +500,10 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 	resolve_fallback(plg, cfg.acl_fallback, access_line, sizeof(access_line));
 	if((rc = discover_network(plg, &cfg)) != MOSQ_ERR_SUCCESS) goto error;
 	rc = MOSQ_ERR_NOMEM;
+	if(cfg.bind_client_ids == RCPT_BIND_AUTO){
+		cfg.bind_client_ids = broker_authenticates() ? RCPT_BIND_ON : RCPT_BIND_OFF;
+	}
+	plg->login_check = cfg.bind_client_ids == RCPT_BIND_ON || plg->login_check;
 	struct rcpt_host host = broker_host;
 	host.ctx = plg;
 	/* The core takes cfg's strings and zeroes cfg, so the clean-up below
@@ -453,7 +519,7 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 			goto error;
 		}
 	}
-	if(plg->network_auth){
+	if(plg->login_check){
 		rc = mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, plg);
 		if(rc){
 			mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: could not register the login check: %s",
@@ -488,7 +554,7 @@ RCPT_EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *o
 	struct plugin *plg = userdata;
 	if(plg == NULL) return MOSQ_ERR_SUCCESS;
 	unregister(plg, CALLBACK_COUNT);
-	if(plg->network_auth) mosquitto_callback_unregister(plg->id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
+	if(plg->login_check) mosquitto_callback_unregister(plg->id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
 	rcpt_core__save_state(plg->core);
 	rcpt_core__free(plg->core);
 	free(plg);

@@ -135,6 +135,7 @@ static void vouched_value(struct rcpt_publish *msg, const char *name, const char
 	const char **slot = NULL;
 	if(!strcmp(name, RECEIPTS_PROP_REQUESTER)) slot = &msg->requester;
 	else if(!strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER)) slot = &msg->requester_broker;
+	else if(!strcmp(name, RECEIPTS_PROP_REQUESTER_USER)) slot = &msg->requester_user;
 	else if(!strcmp(name, RECEIPTS_PROP_RECEIPT)) slot = &msg->receipt_status;
 	else if(!strcmp(name, RECEIPTS_PROP_REASON)) slot = &msg->receipt_reason;
 	if(slot && *slot == NULL) *slot = value;
@@ -169,7 +170,8 @@ void rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg)
 					take_first(&msg->timeout, &msg->timeout_count, value);
 				}else if(!strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC)
 						|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON)
-						|| !strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER)){
+						|| !strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER)
+						|| !strcmp(name, RECEIPTS_PROP_REQUESTER_USER)){
 					take_first(&msg->broker_property, &msg->broker_property_count, name);
 					vouched_value(msg, name, value);
 				}
@@ -188,7 +190,7 @@ struct edit_rules {
 	bool drop_response_topic;
 	bool drop_correlation;
 	bool drop_timeout;
-	bool keep_vouched;      /* requester, requester-broker from a peer broker stay */
+	bool keep_vouched;      /* requester, requester-broker, requester-user from a peer broker stay */
 };
 
 /* Every user property the plugin reads or vouches for: a client's own copy
@@ -196,7 +198,8 @@ struct edit_rules {
 static bool reserved(const char *name)
 {
 	return !strcmp(name, RECEIPTS_PROP_SUBJECT_AREA) || !strcmp(name, RECEIPTS_PROP_RETURN_AREA)
-		|| !strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC)
+		|| !strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_REQUESTER_USER)
+		|| !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC)
 		|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON)
 		|| !strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER);
 }
@@ -210,7 +213,8 @@ static bool goes(const mosquitto_property *p, const struct edit_rules *rules)
 		case MQTT_PROP_USER_PROPERTY: {
 			const char *name = or_empty(m->name.v);
 			if(rules->keep_vouched && (!strcmp(name, RECEIPTS_PROP_REQUESTER)
-						|| !strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER))){
+						|| !strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER)
+						|| !strcmp(name, RECEIPTS_PROP_REQUESTER_USER))){
 				return false;
 			}
 			return reserved(name) || (rules->drop_timeout && !strcmp(name, RECEIPTS_PROP_TIMEOUT_MS));
@@ -324,6 +328,10 @@ static int request_additions(const struct rcpt_decision *d, bool timeout_rewritt
 	if(!rc && !d->keep_vouched){
 		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
 				RECEIPTS_PROP_REQUESTER, d->requester);
+	}
+	if(!rc && d->requester_user && !d->keep_vouched){
+		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
+				RECEIPTS_PROP_REQUESTER_USER, d->requester_user);
 	}
 	if(!rc && d->requester_broker && !d->keep_vouched){
 		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,

@@ -1,8 +1,9 @@
 /*
  * The client registry: a record per client id the core holds something for
- * (requests it sent, requests delivered to it), found by id. The registry
- * owns the records' life; the pending table links requests into them and
- * the session state machine keeps their session state.
+ * (requests it sent, requests delivered to it), found by id, and a record
+ * per username whose clients have requests, for quotas per user. The
+ * registry owns the records' life; the pending table links requests into
+ * them and the session state machine keeps their session state.
  */
 #ifndef RCPT_CLIENTS_H
 #define RCPT_CLIENTS_H
@@ -24,8 +25,17 @@ enum rcpt_session {
 	RCPT_SESSION_COUNT
 };
 
+/* A username whose clients have requests pending. */
+struct rcpt_user {
+	struct rcpt_hnode node;
+	uint32_t pending;                   /* pending.c's: requests of its clients */
+	uint32_t clients;                   /* client records bound to it */
+	char name[];
+};
+
 struct rcpt_client {
 	struct rcpt_hnode node;
+	struct rcpt_user *user;             /* whose requests these are; NULL: anonymous */
 	struct rcpt_list requests;          /* pending.c's: its requests, oldest first */
 	struct rcpt_delivery *deliveries;   /* pending.c's: requests delivered to it */
 	uint32_t pending_count;             /* pending.c's */
@@ -36,6 +46,7 @@ struct rcpt_client {
 
 struct rcpt_clients {
 	struct rcpt_htable table;
+	struct rcpt_htable users;
 	uint32_t in_session[RCPT_SESSION_COUNT];
 };
 
@@ -54,6 +65,12 @@ static inline bool rcpt_clients__is_persistent(const struct rcpt_client *c)
 {
 	return c->session != RCPT_SESSION_ONLINE_CLEAN;
 }
+/* Binds a client's requests to a username (NULL: anonymous); only while it
+ * has none pending, so a user's count stays the sum of its clients'. */
+int rcpt_clients__bind_user(struct rcpt_clients *clients, struct rcpt_client *c, const char *username);
+/* The record of a username, if any of its clients has requests. */
+struct rcpt_user *rcpt_clients__find_user(const struct rcpt_clients *clients, const char *username);
+size_t rcpt_clients__user_count(const struct rcpt_clients *clients);
 /* Frees a record that holds nothing any more (NULL-safe). */
 void rcpt_clients__release_if_unused(struct rcpt_clients *clients, struct rcpt_client *c);
 /* Keeps a record alive while its caller works on it, though it may become

@@ -27,10 +27,16 @@ int rcpt_config__init(struct rcpt_config *cfg)
 	cfg->max_pending = 1000000;
 	cfg->max_pending_per_client = 10000;
 	cfg->max_correlation_len = 256;
+	cfg->max_pending_per_user = 10000;
+	cfg->max_pending_anonymous = 0;
+	cfg->max_return_topic_len = 256;
+	cfg->max_pending_bytes = 256u * 1024 * 1024;
 	cfg->acl_fallback = RCPT_FALLBACK_AUTO;
 	cfg->open_return_topics = RCPT_OPEN_RETURN_OFF;
 	cfg->sys_interval_s = 10;
 	cfg->save_interval_s = 5;
+	cfg->bind_client_ids = RCPT_BIND_AUTO;
+	cfg->qos2_release_grace_ms = 10000;
 	return RCPT_OK;
 }
 
@@ -157,8 +163,12 @@ static const struct {
 	{RECEIPTS_OPT_MAX_PENDING, offsetof(struct rcpt_config, max_pending), 1, 100000000},
 	{RECEIPTS_OPT_MAX_PENDING_PER_CLIENT, offsetof(struct rcpt_config, max_pending_per_client), 1, 100000000},
 	{RECEIPTS_OPT_MAX_CORRELATION_LEN, offsetof(struct rcpt_config, max_correlation_len), 1, 65535},
+	{RECEIPTS_OPT_MAX_PENDING_PER_USER, offsetof(struct rcpt_config, max_pending_per_user), 1, 100000000},
+	{RECEIPTS_OPT_MAX_PENDING_ANONYMOUS, offsetof(struct rcpt_config, max_pending_anonymous), 0, 100000000},
+	{RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN, offsetof(struct rcpt_config, max_return_topic_len), 1, 65535},
 	{RECEIPTS_OPT_SYS_INTERVAL_S, offsetof(struct rcpt_config, sys_interval_s), 0, 86400},
 	{RECEIPTS_OPT_SAVE_INTERVAL_S, offsetof(struct rcpt_config, save_interval_s), 1, 3600},
+	{RECEIPTS_OPT_QOS2_RELEASE_GRACE_MS, offsetof(struct rcpt_config, qos2_release_grace_ms), 1, 86400000},
 };
 
 int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value,
@@ -199,6 +209,31 @@ int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value
 		if(rc) snprintf(err, err_size, "plugin_opt_%s: out of memory", key);
 		return rc;
 	}
+	if(!strcmp(key, RECEIPTS_OPT_MAX_PENDING_BYTES)){
+		/* 4 KiB (a few requests) to 1 TiB. */
+		const uint64_t min = 4096, max = (uint64_t)1 << 40;
+		errno = 0;
+		char *end;
+		unsigned long long v = value[0] >= '0' && value[0] <= '9' ? strtoull(value, &end, 10) : 0;
+		if(value[0] < '0' || value[0] > '9' || errno || *end != '\0' || v < min || v > max){
+			snprintf(err, err_size, "plugin_opt_%s '%s': must be a whole number of bytes from %llu to %llu",
+					key, value, (unsigned long long)min, (unsigned long long)max);
+			return RCPT_ERR_INVAL;
+		}
+		cfg->max_pending_bytes = v;
+		return RCPT_OK;
+	}
+	if(!strcmp(key, RECEIPTS_OPT_JOURNAL_SYNC)){
+		if(!strcmp(value, "true")){
+			cfg->journal_sync = true;
+		}else if(!strcmp(value, "false")){
+			cfg->journal_sync = false;
+		}else{
+			snprintf(err, err_size, "plugin_opt_%s '%s': must be 'true' or 'false'", key, value);
+			return RCPT_ERR_INVAL;
+		}
+		return RCPT_OK;
+	}
 	if(!strcmp(key, RECEIPTS_OPT_ACL_FALLBACK)){
 		if(!strcmp(value, "auto")){
 			cfg->acl_fallback = RCPT_FALLBACK_AUTO;
@@ -219,6 +254,19 @@ int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value
 			cfg->open_return_topics = RCPT_OPEN_RETURN_TRACKED;
 		}else{
 			snprintf(err, err_size, "plugin_opt_%s '%s': must be 'off' or 'tracked'", key, value);
+			return RCPT_ERR_INVAL;
+		}
+		return RCPT_OK;
+	}
+	if(!strcmp(key, RECEIPTS_OPT_BIND_CLIENT_IDS)){
+		if(!strcmp(value, "auto")){
+			cfg->bind_client_ids = RCPT_BIND_AUTO;
+		}else if(!strcmp(value, "true")){
+			cfg->bind_client_ids = RCPT_BIND_ON;
+		}else if(!strcmp(value, "false")){
+			cfg->bind_client_ids = RCPT_BIND_OFF;
+		}else{
+			snprintf(err, err_size, "plugin_opt_%s '%s': must be 'auto', 'true' or 'false'", key, value);
 			return RCPT_ERR_INVAL;
 		}
 		return RCPT_OK;
@@ -271,18 +319,77 @@ int rcpt_config__validate(const struct rcpt_config *cfg, char *err, size_t err_s
 	return rcpt_netconf__validate(&cfg->network, err, err_size);
 }
 
+const char *rcpt_config__bind_mode_name(enum rcpt_bind_mode mode)
+{
+	switch(mode){
+		case RCPT_BIND_ON: return "true";
+		case RCPT_BIND_OFF: return "false";
+		default: return "auto";
+	}
+}
+
+/* The first word of a line, and where its value starts. */
+static size_t first_word(const char *line, const char *end, const char **value)
+{
+	const char *w = line;
+	while(w < end && (*w == ' ' || *w == '\t')) w++;
+	const char *e = w;
+	while(e < end && *e != ' ' && *e != '\t') e++;
+	*value = e;
+	return (size_t)(e - w);
+}
+
+static bool word_is(const char *line, const char *end, const char *word)
+{
+	const char *value;
+	while(line < end && (*line == ' ' || *line == '\t')) line++;
+	size_t n = first_word(line, end, &value);
+	return n == strlen(word) && !memcmp(line, word, n);
+}
+
+static bool names_other_plugin(const char *value, const char *end, const char *own_name)
+{
+	size_t own = strlen(own_name);
+	for(const char *p = value; p + own <= end; p++){
+		if(!memcmp(p, own_name, own)) return false;
+	}
+	return true;
+}
+
+bool rcpt_config__conf_authenticates(const char *text, const char *own_name)
+{
+	for(const char *line = text; line && *line; ){
+		const char *end = strchr(line, '\n');
+		if(end == NULL) end = line + strlen(line);
+		const char *value;
+		first_word(line, end, &value);
+		if(word_is(line, end, "password_file")) return true;
+		if((word_is(line, end, "plugin") || word_is(line, end, "auth_plugin"))
+				&& names_other_plugin(value, end, own_name)){
+			return true;
+		}
+		line = *end ? end + 1 : end;
+	}
+	return false;
+}
+
 void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "request_prefix=%s return_prefix=%s default_timeout_ms=%u "
 			"max_timeout_ms=%u max_pending=%u max_pending_per_client=%u "
-			"max_correlation_len=%u acl_fallback=%s open_return_topics=%s sys_interval_s=%u state_file=%s "
-			"save_interval_s=%u control_users=",
+			"max_pending_per_user=%u max_pending_anonymous=%u max_pending_bytes=%llu "
+			"max_correlation_len=%u max_return_topic_len=%u acl_fallback=%s open_return_topics=%s sys_interval_s=%u "
+			"state_file=%s save_interval_s=%u journal_sync=%s bind_client_ids=%s qos2_release_grace_ms=%u "
+			"control_users=",
 			cfg->request_prefix, cfg->return_prefix, cfg->default_timeout_ms,
 			cfg->max_timeout_ms, cfg->max_pending, cfg->max_pending_per_client,
-			cfg->max_correlation_len,
+			cfg->max_pending_per_user, cfg->max_pending_anonymous, (unsigned long long)cfg->max_pending_bytes,
+			cfg->max_correlation_len, cfg->max_return_topic_len,
 			rcpt_config__fallback_name(cfg->acl_fallback),
 			rcpt_config__open_return_name(cfg->open_return_topics),
-			cfg->sys_interval_s, cfg->state_file ? cfg->state_file : "(none)", cfg->save_interval_s);
+			cfg->sys_interval_s, cfg->state_file ? cfg->state_file : "(none)", cfg->save_interval_s,
+			cfg->journal_sync ? "true" : "false",
+			rcpt_config__bind_mode_name(cfg->bind_client_ids), cfg->qos2_release_grace_ms);
 	for(char **u = cfg->control_users; u && *u && n >= 0 && (size_t)n < size; u++){
 		n += snprintf(buf + n, size - (size_t)n, "%s%s", u == cfg->control_users ? "" : ",", *u);
 	}

@@ -16,6 +16,13 @@ enum rcpt_acl_fallback {
 	RCPT_FALLBACK_DEFER,
 };
 
+/* Whether a client id is bound to the username that first uses it. */
+enum rcpt_bind_mode {
+	RCPT_BIND_AUTO,   /* when the broker's configuration authenticates clients */
+	RCPT_BIND_ON,
+	RCPT_BIND_OFF,
+};
+
 /* Requests whose Response Topic lies outside the return prefix. */
 enum rcpt_open_return {
 	RCPT_OPEN_RETURN_OFF,      /* plain MQTT 5: delivered untouched, untracked */
@@ -32,12 +39,19 @@ struct rcpt_config {
 	uint32_t max_pending;
 	uint32_t max_pending_per_client;
 	uint32_t max_correlation_len;
+	uint32_t max_pending_per_user;     /* requests of clients with one username */
+	uint32_t max_pending_anonymous;    /* requests of all clients without a username; 0: no such budget */
+	uint32_t max_return_topic_len;
+	uint64_t max_pending_bytes;        /* memory of all pending state */
 	enum rcpt_acl_fallback acl_fallback;
 	enum rcpt_open_return open_return_topics;
 	char **control_users;      /* owned, NULL-terminated; NULL: control API off */
 	char *state_file;          /* owned; NULL: pending requests are not saved */
 	uint32_t save_interval_s;
+	bool journal_sync;         /* fdatasync the journal at every ended request */
 	uint32_t sys_interval_s;   /* 0: no $SYS topics */
+	enum rcpt_bind_mode bind_client_ids;
+	uint32_t qos2_release_grace_ms;
 	struct rcpt_netconf network;  /* broker_name, peers, uplinks (netconf.h) */
 };
 
@@ -56,5 +70,10 @@ void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size
 const char *rcpt_config__fallback_name(enum rcpt_acl_fallback f);
 const char *rcpt_config__open_return_name(enum rcpt_open_return o);
 bool rcpt_config__is_control_user(const struct rcpt_config *cfg, const char *username);
+/* True when a mosquitto.conf text makes the broker authenticate clients:
+ * a password_file, or a plugin or auth_plugin line other than this one's
+ * (own_name, e.g. "mosquitto_receipts"). */
+const char *rcpt_config__bind_mode_name(enum rcpt_bind_mode mode);
+bool rcpt_config__conf_authenticates(const char *conf_text, const char *own_name);
 
 #endif

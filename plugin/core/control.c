@@ -10,13 +10,15 @@
 #include <cjson/cJSON.h>
 
 #include "control.h"
+#include "core.h"
 #include "core_parts.h"
 #include "life.h"
 #include "names.h"
 
 #define ERR_SIZE 160
 
-typedef bool (*command_fn)(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err);
+/* reply_left: what the whole reply may still grow by (RECEIPTS_CONTROL_MAX_REPLY). */
+typedef bool (*command_fn)(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err, size_t *reply_left);
 
 /* ---- reading arguments ---- */
 
@@ -97,12 +99,15 @@ static char *encode_hex(const void *data, size_t len)
 
 #define MAX_AREAS_LISTED 1000
 
-static bool cmd_get_stats(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err)
+static bool cmd_get_stats(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err, size_t *reply_left)
 {
 	(void)cmd;
+	(void)reply_left;
 	snprintf(err, ERR_SIZE, "out of memory");
 	if(!cJSON_AddNumberToObject(data, "pending", (double)core->stats.pending)) return false;
 	if(!cJSON_AddNumberToObject(data, "pendingHighWater", (double)core->stats.pending_high_water)) return false;
+	/* What max_pending_bytes is measured against. */
+	if(!cJSON_AddNumberToObject(data, "pendingBytes", (double)core->pending.bytes)) return false;
 
 	cJSON *by_area = cJSON_AddObjectToObject(data, "pendingByArea");
 	if(by_area == NULL) return false;
@@ -131,6 +136,32 @@ static bool cmd_get_stats(struct rcpt_core *core, const cJSON *cmd, cJSON *data,
 	rcpt_stats__latency(&core->stats, &p50, &p99);
 	if(!cJSON_AddNumberToObject(ms, "p50", p50) || !cJSON_AddNumberToObject(ms, "p99", p99)
 			|| !cJSON_AddNumberToObject(ms, "samples", (double)samples)){
+		return false;
+	}
+	return cJSON_AddNumberToObject(data, "boundClientIds", (double)rcpt_identity__count(&core->identity)) != NULL;
+}
+
+/* ---- releaseClientId ---- */
+
+/* Frees a client id bound to a user, for an operator who knows its session
+ * is over (persistent sessions expire without telling plugins). */
+static bool cmd_release_client_id(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err,
+		size_t *reply_left)
+{
+	(void)reply_left;
+	const char *id;
+	if(!get_string(cmd, "clientId", &id, err)) return false;
+	if(id == NULL){
+		snprintf(err, ERR_SIZE, "'clientId' is required");
+		return false;
+	}
+	struct rcpt_binding *b = rcpt_identity__find(&core->identity, id);
+	if(b){
+		rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "control: client id '%s' released from user '%s'", id, b->user);
+	}
+	bool released = rcpt_identity__release(&core->identity, id);
+	if(!cJSON_AddBoolToObject(data, "released", released)){
+		snprintf(err, ERR_SIZE, "out of memory");
 		return false;
 	}
 	return true;
@@ -162,11 +193,6 @@ static struct rcpt_pending *first_candidate(struct rcpt_core *core, const struct
 	return rcpt_pending__oldest(&core->pending);
 }
 
-static struct rcpt_pending *next_candidate(struct rcpt_pending *p, size_t link_offset)
-{
-	return ((const struct rcpt_link *)(const void *)((const char *)p + link_offset))->next;
-}
-
 static bool selected(const struct rcpt_pending *p, const struct selection *s)
 {
 	if(s->area && strcmp(p->area->name, s->area)) return false;
@@ -182,12 +208,17 @@ static bool read_selection(const cJSON *cmd, struct selection *s, char *err)
 		&& get_uint(cmd, "olderThanMs", 0, UINT32_MAX, false, 0, &s->older_than_ms, err);
 }
 
-static cJSON *describe_pending(const struct rcpt_core *core, const struct rcpt_pending *p, uint64_t now)
+/* JSON quoting adds little to ids and topics, a few bytes a field. */
+#define ENTRY_OVERHEAD 160
+
+/* One listed request, and *size, about what it adds to the reply. The
+ * recipients named are capped (RECEIPTS_LIST_MAX_DELIVERED_TO, and in
+ * bytes): a request to thousands would make a reply of megabytes. */
+static cJSON *describe_pending(const struct rcpt_pending *p, uint64_t now, size_t *size)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *hex = encode_hex(rcpt_pending__correlation(p), p->correlation_len);
 	int64_t remaining = (int64_t)(p->deadline_ms - now);
-	(void)core;
 	if(o == NULL || hex == NULL) goto error;
 	if(!cJSON_AddStringToObject(o, "requester", p->requester->id)
 			|| !cJSON_AddStringToObject(o, "area", p->area->name)
@@ -198,15 +229,31 @@ static cJSON *describe_pending(const struct rcpt_core *core, const struct rcpt_p
 			|| !cJSON_AddNumberToObject(o, "qos", p->qos)){
 		goto error;
 	}
+	*size = ENTRY_OVERHEAD + strlen(p->requester->id) + strlen(p->area->name) + p->topic_len
+		+ 2 * (size_t)p->correlation_len;
 	cJSON *to = cJSON_AddArrayToObject(o, "deliveredTo");
 	if(to == NULL) goto error;
+	size_t named = 0, id_bytes = 0;
+	bool truncated = false;
 	for(const struct rcpt_delivery *d = &p->first; d; d = d->next_of_pending){
 		if(d->client == NULL) continue;
+		size_t len = strlen(d->client->id);
+		if(named == RECEIPTS_LIST_MAX_DELIVERED_TO || id_bytes + len > RECEIPTS_LIST_MAX_DELIVERED_TO_BYTES){
+			truncated = true;
+			break;
+		}
 		cJSON *id = cJSON_CreateString(d->client->id);
 		if(id == NULL || !cJSON_AddItemToArray(to, id)){
 			cJSON_Delete(id);
 			goto error;
 		}
+		named++;
+		id_bytes += len;
+	}
+	*size += id_bytes + 4 * named;
+	if(truncated && (!cJSON_AddTrueToObject(o, "deliveredToTruncated")
+				|| !cJSON_AddNumberToObject(o, "deliveredToCount", p->live_deliveries))){
+		goto error;
 	}
 	free(hex);
 	return o;
@@ -216,13 +263,57 @@ error:
 	return NULL;
 }
 
-static bool cmd_list_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err)
+/* A cursor as the reply gives it: "<slot>.<generation>", both decimal. */
+static bool parse_cursor(const char *text, unsigned *slot, uint32_t *generation)
+{
+	char *end;
+	if(text[0] < '0' || text[0] > '9') return false;
+	unsigned long s = strtoul(text, &end, 10);
+	if(*end != '.' || end[1] < '0' || end[1] > '9' || s >= RCPT_PENDING_CURSORS) return false;
+	const char *g = end + 1;
+	unsigned long long v = strtoull(g, &end, 10);
+	if(*end != '\0' || v == 0 || v > UINT32_MAX || end - g > 10) return false;
+	*slot = (unsigned)s;
+	*generation = (uint32_t)v;
+	return true;
+}
+
+/* Where a page starts: after `offset` matches (a walk from the oldest), or
+ * where a cursor left off (no walk at all). */
+static bool page_start(struct rcpt_core *core, const cJSON *cmd, const struct selection *s,
+		size_t *link, struct rcpt_pending **start, uint64_t *offset, char *err)
+{
+	const char *cursor;
+	if(!get_string(cmd, "cursor", &cursor, err)
+			|| !get_uint(cmd, "offset", 0, UINT32_MAX, false, 0, offset, err)){
+		return false;
+	}
+	*start = first_candidate(core, s, link);
+	if(cursor == NULL) return true;
+	if(cJSON_GetObjectItemCaseSensitive(cmd, "offset")){
+		snprintf(err, ERR_SIZE, "give 'cursor' or 'offset', not both");
+		return false;
+	}
+	unsigned slot;
+	uint32_t generation;
+	if(!parse_cursor(cursor, &slot, &generation)
+			|| !rcpt_pending__cursor_take(&core->pending, slot, generation, *link, start)){
+		snprintf(err, ERR_SIZE, "'cursor' is not one this selection's last page gave, or has expired: "
+				"list again from the start");
+		return false;
+	}
+	return true;
+}
+
+static bool cmd_list_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err, size_t *reply_left)
 {
 	struct selection s;
 	uint64_t offset, count;
+	size_t link;
+	struct rcpt_pending *p;
 	if(!read_selection(cmd, &s, err)
-			|| !get_uint(cmd, "offset", 0, UINT32_MAX, false, 0, &offset, err)
-			|| !get_uint(cmd, "count", 1, RECEIPTS_LIST_MAX_COUNT, true, RECEIPTS_LIST_DEFAULT_COUNT, &count, err)){
+			|| !get_uint(cmd, "count", 1, RECEIPTS_LIST_MAX_COUNT, true, RECEIPTS_LIST_DEFAULT_COUNT, &count, err)
+			|| !page_start(core, cmd, &s, &link, &p, &offset, err)){
 		return false;
 	}
 	snprintf(err, ERR_SIZE, "out of memory");
@@ -230,10 +321,9 @@ static bool cmd_list_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *da
 	if(list == NULL) return false;
 
 	uint64_t now = rcpt_host__now(&core->host);
-	size_t link;
 	uint64_t skipped = 0, listed = 0;
 	bool more = false;
-	for(struct rcpt_pending *p = first_candidate(core, &s, &link); p; p = next_candidate(p, link)){
+	for(; p; p = rcpt_pending__next_in(p, link)){
 		/* Oldest first: once one is young enough, all later ones are. */
 		if(rcpt_pending__age_ms(p, now) < s.older_than_ms) break;
 		if(!selected(p, &s)) continue;
@@ -241,28 +331,191 @@ static bool cmd_list_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *da
 			skipped++;
 			continue;
 		}
-		if(listed == count){
+		if(listed == count || (listed > 0 && *reply_left == 0)){
 			more = true;
 			break;
 		}
-		cJSON *entry = describe_pending(core, p, now);
+		size_t size;
+		cJSON *entry = describe_pending(p, now, &size);
 		if(entry == NULL || !cJSON_AddItemToArray(list, entry)){
 			cJSON_Delete(entry);
 			return false;
 		}
+		*reply_left = size < *reply_left ? *reply_left - size : 0;
 		listed++;
 	}
-	return cJSON_AddNumberToObject(data, "offset", (double)offset)
-		&& cJSON_AddNumberToObject(data, "count", (double)listed)
-		&& cJSON_AddBoolToObject(data, "more", more);
+	if(!cJSON_AddNumberToObject(data, "offset", (double)offset)
+			|| !cJSON_AddNumberToObject(data, "count", (double)listed)
+			|| !cJSON_AddBoolToObject(data, "more", more)){
+		return false;
+	}
+	if(more){
+		/* Where the next page starts, kept up to date as requests end. */
+		uint32_t generation;
+		unsigned slot = rcpt_pending__cursor_open(&core->pending, p, link, &generation);
+		char cursor[32];
+		snprintf(cursor, sizeof(cursor), "%u.%" PRIu32, slot, generation);
+		if(!cJSON_AddStringToObject(data, "cursor", cursor)) return false;
+	}
+	return true;
 }
 
 /* ---- cancelPending ---- */
 
 #define MAX_CANCEL_REASON 256
 
-static bool cmd_cancel_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err)
+/* A mass cancellation not yet done: the requests of an area or of a
+ * requester that were pending when it was asked, newest first (from the
+ * newest of them then; requests that come later are after it). It runs on
+ * the ticks with the expiries' budget, so a million do not hold the
+ * broker's loop. Newest first also lets the allocator give memory back a
+ * little at a time: oldest first frees the heap's top last, all at once. */
+struct rcpt_cancel_job {
+	struct rcpt_cancel_job *next;
+	struct rcpt_pending_mark mark;   /* the next one to cancel */
+	bool by_area;
+	uint64_t left;            /* at most this many more */
+	char *reason;
+	char name[];              /* the area or the requester's client id */
+};
+
+
+/* Cancels up to room of the job's requests within the time budget; true
+ * when the job is done. */
+static bool job_run(struct rcpt_core *core, struct rcpt_cancel_job *j, unsigned *room,
+		uint64_t since_ms, uint64_t budget_ms, uint64_t *done)
 {
+	unsigned n = 0;
+	while(j->left > 0){
+		if(*room == 0) return false;
+		if(n > 0 && n % 32 == 0 && rcpt_host__now(&core->host) - since_ms >= budget_ms) return false;
+		struct rcpt_pending *p = j->mark.at;
+		if(p == NULL) return true;
+		j->mark.at = rcpt_pending__prev_in(p, j->mark.link_offset);
+		rcpt_life__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, j->reason);
+		j->left--;
+		(*room)--;
+		(*done)++;
+		n++;
+	}
+	return true;
+}
+
+static void job_free(struct rcpt_core *core, struct rcpt_cancel_job *j)
+{
+	if(j == NULL) return;
+	rcpt_pending__mark_release(&core->pending, &j->mark);
+	free(j->reason);
+	free(j);
+}
+
+unsigned rcpt_control__tick(struct rcpt_core *core, unsigned room, uint64_t since_ms, uint64_t budget_ms)
+{
+	unsigned start = room;
+	struct rcpt_cancel_job *j;
+	while((j = core->cancels.first) != NULL){
+		uint64_t done = 0;
+		if(!job_run(core, j, &room, since_ms, budget_ms, &done)) break;
+		core->cancels.first = j->next;
+		if(core->cancels.first == NULL) core->cancels.last = NULL;
+		rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "control: queued cancellation of %s '%s' done",
+				j->by_area ? "area" : "requester", j->name);
+		job_free(core, j);
+	}
+	return start - room;
+}
+
+void rcpt_control__free(struct rcpt_core *core)
+{
+	while(core->cancels.first){
+		struct rcpt_cancel_job *j = core->cancels.first;
+		core->cancels.first = j->next;
+		job_free(core, j);
+	}
+	core->cancels.last = NULL;
+}
+
+/* Every request of an area or of a requester: as many as one tick's
+ * expiries at once, the rest queued for the ticks. */
+static bool cancel_all(struct rcpt_core *core, const char *area, const char *requester, const char *reason,
+		uint64_t *selected, uint64_t *cancelled, char *err)
+{
+	const char *name = area ? area : requester;
+	size_t len = strlen(name);
+	struct rcpt_pending *newest = NULL;
+	size_t link;
+	if(area){
+		struct rcpt_area *a = rcpt_areas__find(&core->areas, area, len);
+		*selected = a ? a->pending : 0;
+		newest = a ? a->requests.newest : NULL;
+		link = offsetof(struct rcpt_pending, of_area);
+	}else{
+		struct rcpt_client *c = rcpt_clients__find(&core->clients, requester);
+		*selected = c ? rcpt_pending__count_of(c) : 0;
+		newest = c ? c->requests.newest : NULL;
+		link = offsetof(struct rcpt_pending, of_requester);
+	}
+	if(*selected == 0) return true;
+	struct rcpt_cancel_job *j = calloc(1, sizeof(*j) + len + 1);
+	if(j == NULL || (j->reason = strdup(reason)) == NULL){
+		free(j);
+		snprintf(err, ERR_SIZE, "out of memory");
+		return false;
+	}
+	j->by_area = area != NULL;
+	j->left = *selected;
+	memcpy(j->name, name, len + 1);
+	rcpt_pending__mark_hold(&core->pending, &j->mark, newest, link);
+	/* Behind earlier jobs: they run first, in the order asked. */
+	if(core->cancels.first == NULL){
+		unsigned room = RCPT_EXPIRIES_PER_TICK;
+		if(job_run(core, j, &room, rcpt_host__now(&core->host), RCPT_EXPIRY_BUDGET_MS, cancelled)){
+			job_free(core, j);
+			return true;
+		}
+	}
+	if(core->cancels.last) core->cancels.last->next = j;
+	else core->cancels.first = j;
+	core->cancels.last = j;
+	return true;
+}
+
+static bool cancel_one(struct rcpt_core *core, const char *requester, const char *topic, const char *corr_hex,
+		const char *reason, uint64_t *selected, char *err)
+{
+	size_t hex_len = strlen(corr_hex);
+	unsigned char *corr = malloc(hex_len / 2 + 1);
+	size_t corr_len = 0;
+	if(corr == NULL){
+		snprintf(err, ERR_SIZE, "out of memory");
+		return false;
+	}
+	if(!decode_hex(corr_hex, corr, &corr_len)){
+		free(corr);
+		snprintf(err, ERR_SIZE, "'correlation' must be hexadecimal, two digits a byte");
+		return false;
+	}
+	/* Requests are found by token; a requester's own correlation names
+	 * them only within its list (and may name more than one). */
+	struct rcpt_client *c = rcpt_clients__find(&core->clients, requester);
+	struct rcpt_pending *p = c ? rcpt_pending__oldest_of(c) : NULL;
+	size_t topic_len = strlen(topic);
+	while(p){
+		struct rcpt_pending *next = p->of_requester.next;
+		if(p->topic_len == topic_len && !memcmp(rcpt_pending__topic(p), topic, topic_len)
+				&& p->correlation_len == corr_len && !memcmp(rcpt_pending__correlation(p), corr, corr_len)){
+			rcpt_life__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, reason);
+			(*selected)++;
+		}
+		p = next;
+	}
+	free(corr);
+	return true;
+}
+
+static bool cmd_cancel_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err, size_t *reply_left)
+{
+	(void)reply_left;
 	const char *requester, *area, *topic, *corr_hex, *reason;
 	if(!get_string(cmd, "requester", &requester, err) || !get_string(cmd, "area", &area, err)
 			|| !get_string(cmd, "returnTopic", &topic, err) || !get_string(cmd, "correlation", &corr_hex, err)
@@ -281,53 +534,27 @@ static bool cmd_cancel_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *
 	if(reason == NULL) reason = RECEIPTS_REASON_CANCELLED;
 
 	bool everything = all && cJSON_IsTrue(all);
-	uint64_t cancelled = 0;
+	uint64_t selected = 0, cancelled = 0;
 	if(everything && (requester != NULL) != (area != NULL) && !topic && !corr_hex){
-		struct selection s = {.area = area, .requester = requester};
-		size_t link;
-		struct rcpt_pending *p = first_candidate(core, &s, &link);
-		while(p){
-			struct rcpt_pending *next = next_candidate(p, link);
-			rcpt_life__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, reason);
-			cancelled++;
-			p = next;
-		}
+		if(!cancel_all(core, area, requester, reason, &selected, &cancelled, err)) return false;
 	}else if(!everything && requester && topic && corr_hex && !area){
-		size_t hex_len = strlen(corr_hex);
-		unsigned char *corr = malloc(hex_len / 2 + 1);
-		size_t corr_len = 0;
-		if(corr == NULL){
-			snprintf(err, ERR_SIZE, "out of memory");
-			return false;
-		}
-		if(!decode_hex(corr_hex, corr, &corr_len)){
-			free(corr);
-			snprintf(err, ERR_SIZE, "'correlation' must be hexadecimal, two digits a byte");
-			return false;
-		}
-		/* Requests are found by token; a requester's own correlation names
-		 * them only within its list (and may name more than one). */
-		struct rcpt_client *c = rcpt_clients__find(&core->clients, requester);
-		struct rcpt_pending *p = c ? rcpt_pending__oldest_of(c) : NULL;
-		size_t topic_len = strlen(topic);
-		while(p){
-			struct rcpt_pending *next = p->of_requester.next;
-			if(p->topic_len == topic_len && !memcmp(rcpt_pending__topic(p), topic, topic_len)
-					&& p->correlation_len == corr_len && !memcmp(rcpt_pending__correlation(p), corr, corr_len)){
-				rcpt_life__finish(core, p, RCPT_OUTCOME_CANCELLED, RECEIPTS_STATUS_CANCELLED, reason);
-				cancelled++;
-			}
-			p = next;
-		}
-		free(corr);
+		if(!cancel_one(core, requester, topic, corr_hex, reason, &selected, err)) return false;
+		cancelled = selected;
 	}else{
 		snprintf(err, ERR_SIZE, "select requests with requester + returnTopic + correlation, "
 				"requester + \"all\": true, or area + \"all\": true");
 		return false;
 	}
-	rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "control: cancelled %" PRIu64 " pending request(s): %s",
-			cancelled, reason);
-	if(!cJSON_AddNumberToObject(data, "cancelled", (double)cancelled)){
+	if(selected > cancelled){
+		rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "control: cancelled %" PRIu64 " pending request(s), "
+				"%" PRIu64 " more queued for the next ticks: %s", cancelled, selected - cancelled, reason);
+	}else{
+		rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "control: cancelled %" PRIu64 " pending request(s): %s",
+				cancelled, reason);
+	}
+	if(!cJSON_AddNumberToObject(data, "cancelled", (double)cancelled)
+			|| !cJSON_AddNumberToObject(data, "selected", (double)selected)
+			|| !cJSON_AddNumberToObject(data, "queued", (double)(selected - cancelled))){
 		snprintf(err, ERR_SIZE, "out of memory");
 		return false;
 	}
@@ -336,9 +563,10 @@ static bool cmd_cancel_pending(struct rcpt_core *core, const cJSON *cmd, cJSON *
 
 /* ---- getConfig ---- */
 
-static bool cmd_get_config(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err)
+static bool cmd_get_config(struct rcpt_core *core, const cJSON *cmd, cJSON *data, char *err, size_t *reply_left)
 {
 	(void)cmd;
+	(void)reply_left;
 	const struct rcpt_config *c = &core->cfg;
 	snprintf(err, ERR_SIZE, "out of memory");
 	if(!cJSON_AddStringToObject(data, RECEIPTS_OPT_REQUEST_PREFIX, c->request_prefix)
@@ -347,13 +575,18 @@ static bool cmd_get_config(struct rcpt_core *core, const cJSON *cmd, cJSON *data
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_TIMEOUT_MS, c->max_timeout_ms)
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING, c->max_pending)
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING_PER_CLIENT, c->max_pending_per_client)
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING_PER_USER, c->max_pending_per_user)
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING_ANONYMOUS, c->max_pending_anonymous)
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_PENDING_BYTES, (double)c->max_pending_bytes)
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_CORRELATION_LEN, c->max_correlation_len)
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN, c->max_return_topic_len)
 			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_ACL_FALLBACK, rcpt_config__fallback_name(c->acl_fallback))
 			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_OPEN_RETURN_TOPICS,
 				rcpt_config__open_return_name(c->open_return_topics))
 			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_SYS_INTERVAL_S, c->sys_interval_s)
 			|| !cJSON_AddStringToObject(data, RECEIPTS_OPT_STATE_FILE, c->state_file ? c->state_file : "")
-			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_SAVE_INTERVAL_S, c->save_interval_s)){
+			|| !cJSON_AddNumberToObject(data, RECEIPTS_OPT_SAVE_INTERVAL_S, c->save_interval_s)
+			|| !cJSON_AddBoolToObject(data, RECEIPTS_OPT_JOURNAL_SYNC, c->journal_sync)){
 		return false;
 	}
 	cJSON *users = cJSON_AddArrayToObject(data, RECEIPTS_OPT_CONTROL_USERS);
@@ -365,7 +598,9 @@ static bool cmd_get_config(struct rcpt_core *core, const cJSON *cmd, cJSON *data
 			return false;
 		}
 	}
-	return true;
+	/* The effective choice: auto is resolved at start. */
+	return cJSON_AddBoolToObject(data, RECEIPTS_OPT_BIND_CLIENT_IDS, core->identity.enabled)
+		&& cJSON_AddNumberToObject(data, RECEIPTS_OPT_QOS2_RELEASE_GRACE_MS, c->qos2_release_grace_ms);
 }
 
 /* ---- dispatch ---- */
@@ -378,6 +613,7 @@ static const struct {
 	{"listPending", cmd_list_pending},
 	{"cancelPending", cmd_cancel_pending},
 	{"getConfig", cmd_get_config},
+	{"releaseClientId", cmd_release_client_id},
 };
 
 static command_fn find_command(const char *name)
@@ -412,7 +648,7 @@ static bool add_response(cJSON *responses, const char *command, cJSON *data, con
 	return true;
 }
 
-static void run_one(struct rcpt_core *core, const cJSON *cmd, cJSON *responses)
+static void run_one(struct rcpt_core *core, const cJSON *cmd, cJSON *responses, size_t *reply_left)
 {
 	char err[ERR_SIZE] = "";
 	if(!cJSON_IsObject(cmd)){
@@ -440,7 +676,7 @@ static void run_one(struct rcpt_core *core, const cJSON *cmd, cJSON *responses)
 		add_response(responses, name->valuestring, NULL, "out of memory", correlation);
 		return;
 	}
-	if(run(core, cmd, data, err)){
+	if(run(core, cmd, data, err, reply_left)){
 		add_response(responses, name->valuestring, data, NULL, correlation);
 	}else{
 		add_response(responses, name->valuestring, data, err, correlation);
@@ -449,6 +685,7 @@ static void run_one(struct rcpt_core *core, const cJSON *cmd, cJSON *responses)
 
 static void run_batch(struct rcpt_core *core, const void *payload, size_t len, cJSON *responses)
 {
+	size_t reply_left = RECEIPTS_CONTROL_MAX_REPLY;
 	char err[ERR_SIZE];
 	if(len > RECEIPTS_CONTROL_MAX_PAYLOAD){
 		snprintf(err, sizeof(err), "payload of %zu bytes is over the limit of %d; not parsed",
@@ -470,7 +707,7 @@ static void run_batch(struct rcpt_core *core, const void *payload, size_t len, c
 		add_response(responses, NULL, NULL, err, NULL);
 	}else{
 		const cJSON *cmd;
-		cJSON_ArrayForEach(cmd, list) run_one(core, cmd, responses);
+		cJSON_ArrayForEach(cmd, list) run_one(core, cmd, responses, &reply_left);
 	}
 	cJSON_Delete(root);
 }

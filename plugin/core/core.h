@@ -46,6 +46,10 @@ void rcpt_core__on_publish(struct rcpt_core *core, const struct rcpt_publish *ms
  * pointer). */
 void rcpt_core__request_stored(struct rcpt_core *core, struct rcpt_pending *p,
 		const void *message_key, const char *topic);
+/* A QoS 2 answer (RCPT_RECEIPT with d->pending set) was stored as
+ * message_key: its request ends when the answer's PUBREL delivers it. */
+void rcpt_core__answer_stored(struct rcpt_core *core, const struct rcpt_decision *d, const void *message_key,
+		const char *topic);
 /* The adapter could not rewrite an accepted request: forget it, no receipt. */
 void rcpt_core__request_abort(struct rcpt_core *core, struct rcpt_pending *p);
 
@@ -67,10 +71,23 @@ enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *fil
  * broker a receipt to deliver at the top of its next loop (~15 us seen),
  * far more than the expiry itself, so this bounds the stall to ~5 ms. */
 #define RCPT_EXPIRIES_PER_TICK 300
+/* ... and to this much of the host's clock, checked every 32. Queued mass
+ * cancellations share both bounds with the expiries. */
+#define RCPT_EXPIRY_BUDGET_MS 2
+
+/* A CONNECT with this client id and username (NULL: none), before the
+ * broker checks the password: false (refuse it, one log line) when the id
+ * is bound to another user, is this broker's own bridge's, or is a peer
+ * broker's used by anyone but that peer. Never binds: the client is not
+ * authenticated yet. */
+bool rcpt_core__on_connect(struct rcpt_core *core, const char *client_id, const char *username);
+/* Whether client ids are bound to users (plugin_opt_bind_client_ids, with
+ * auto resolved by the adapter before rcpt_core__new). */
+bool rcpt_core__binds_client_ids(const struct rcpt_core *core);
 
 /* clean is what the broker says now: forced true when a newer connection
- * takes the session over. */
-void rcpt_core__on_disconnect(struct rcpt_core *core, const char *client_id, bool clean);
+ * takes the session over. username: the disconnecting connection's. */
+void rcpt_core__on_disconnect(struct rcpt_core *core, const char *client_id, const char *username, bool clean);
 void rcpt_core__on_tick(struct rcpt_core *core);
 /* A command payload published to RECEIPTS_CONTROL_TOPIC by a control user
  * (the ACL checks keep everyone else out). Sends the JSON reply to the

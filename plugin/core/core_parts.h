@@ -13,14 +13,18 @@
 #include "config.h"
 #include "host.h"
 #include "network.h"
+#include "identity.h"
 #include "pending.h"
 #include "persist.h"
+#include "qos2.h"
 #include "receipts.h"
 #include "stats.h"
 #include "sys.h"
 #include "token.h"
 #include "tracking.h"
 #include "wills.h"
+
+struct rcpt_cancel_job;
 
 struct rcpt_core {
 	struct rcpt_host host;
@@ -30,6 +34,8 @@ struct rcpt_core {
 	struct rcpt_areas areas;
 	struct rcpt_pending_table pending;
 	struct rcpt_tracking tracking;
+	struct rcpt_identity identity;
+	struct rcpt_qos2 qos2;
 	struct rcpt_persist persist;
 	struct {
 		char *topic_buf;              /* request prefix + "/" + area */
@@ -44,9 +50,18 @@ struct rcpt_core {
 	struct rcpt_wills wills;          /* core.c's, through wills.c */
 	struct rcpt_network network;      /* network.c's */
 	struct {
+		struct rcpt_cancel_job *first;   /* mass cancellations still to run, oldest first */
+		struct rcpt_cancel_job *last;
+	} cancels;                        /* control.c's */
+	struct {
 		uint64_t last_ms;
 		bool silence_warned;
 	} ticks;                          /* core.c's */
+	struct {
+		char *path;                   /* <state_file>.ids; NULL: not saved */
+		uint64_t saved_ms;
+		bool failing;
+	} bindings;                       /* core.c's: saving the identity part */
 };
 
 #endif

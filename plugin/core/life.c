@@ -15,8 +15,22 @@ struct rcpt_pending *rcpt_life__start(struct rcpt_core *core, const struct rcpt_
 	return p;
 }
 
+/* A QoS 2 request ending before its PUBREL: its message is tombstoned, so
+ * that the PUBREL delivers it to nobody and a DUP of it is no new request. */
+static void tombstone_request(struct rcpt_core *core, const struct rcpt_pending *p)
+{
+	struct rcpt_message_ref m;
+	uint32_t payload_hash;
+	rcpt_tracking__release_message(p, &m.key, &m.topic_hash, &m.topic_len, &payload_hash);
+	uint32_t content = rcpt_qos2__content(p->requester->id, p->key, p->topic_len,
+			p->no_correlation ? NULL : rcpt_pending__correlation(p), p->correlation_len, payload_hash);
+	rcpt_qos2__tombstone(&core->qos2, &m, content);
+}
+
 void rcpt_life__discard(struct rcpt_core *core, struct rcpt_pending *p)
 {
+	if(p->track_state == RCPT_TRACK_AWAITING_RELEASE) tombstone_request(core, p);
+	if(p->answer_waiting) rcpt_qos2__drop_answer(&core->qos2, p);
 	rcpt_tracking__untrack(&core->tracking, p);
 	rcpt_persist__forget(&core->persist, p);
 	rcpt_pending__destroy(&core->pending, p);

@@ -20,6 +20,7 @@ int rcpt_network__init(struct rcpt_core *core)
 	struct rcpt_network *n = &core->network;
 	memset(n, 0, sizeof(*n));
 	if(!rcpt_netconf__active(&core->cfg.network)) return RCPT_OK;
+	if(rcpt_identity__init(&n->peer_ids, true)) return RCPT_ERR_NOMEM;
 	n->topic_buf = malloc((size_t)UINT16_MAX + 1);
 	return n->topic_buf ? RCPT_OK : RCPT_ERR_NOMEM;
 }
@@ -28,34 +29,21 @@ void rcpt_network__free(struct rcpt_core *core)
 {
 	struct rcpt_network *n = &core->network;
 	free(n->topic_buf);
-	for(size_t i = 0; i < n->bound_count; i++){
-		free(n->bound[i].id);
-		free(n->bound[i].username);
-	}
+	if(n->peer_ids.table.buckets) rcpt_identity__free(&n->peer_ids);
 	memset(n, 0, sizeof(*n));
 }
 
-static const struct rcpt_bound_id *bound_of(const struct rcpt_network *n, const char *id)
+static const struct rcpt_binding *bound_of(const struct rcpt_network *n, const char *id)
 {
-	for(size_t i = 0; i < n->bound_count; i++){
-		if(!strcmp(n->bound[i].id, id)) return &n->bound[i];
-	}
-	return NULL;
+	if(n->peer_ids.table.buckets == NULL) return NULL;
+	return rcpt_identity__find(&n->peer_ids, id);
 }
 
 static void bind_id(struct rcpt_core *core, const char *id, const char *username)
 {
 	struct rcpt_network *n = &core->network;
-	if(id == NULL || bound_of(n, id) || n->bound_count == RCPT_NETWORK_MAX_BOUND) return;
-	struct rcpt_bound_id *b = &n->bound[n->bound_count];
-	b->id = strdup(id);
-	b->username = strdup(username);
-	if(b->id == NULL || b->username == NULL){
-		free(b->id);
-		free(b->username);
-		return;
-	}
-	n->bound_count++;
+	if(id == NULL || bound_of(n, id)) return;
+	if(rcpt_identity__bind(&n->peer_ids, id, username, false) != RCPT_OK) return;
 	rcpt_host__logf(&core->host, RCPT_LOG_INFO, "client id '%s' bound to peer broker '%s'", id, username);
 }
 
@@ -73,8 +61,8 @@ bool rcpt_network__connect_allowed(struct rcpt_core *core, const char *id, const
 		*why = "the client id of this broker's own bridge";
 		return false;
 	}
-	const struct rcpt_bound_id *b = bound_of(&core->network, id);
-	if(b && (username == NULL || strcmp(username, b->username))){
+	const struct rcpt_binding *b = bound_of(&core->network, id);
+	if(b && (username == NULL || strcmp(username, b->user))){
 		*why = "the client id of a peer broker";
 		return false;
 	}
@@ -118,10 +106,13 @@ void rcpt_network__request(struct rcpt_core *core, const struct rcpt_publish *ms
 	if(link->kind == RCPT_LINK_NONE){
 		out->requester_broker = n->broker_name;
 	}else{
-		/* vouched for by the peer that sent it */
+		/* vouched for by the peer that sent it; the username the message
+		 * came with is the peer's own, no requester's */
 		out->requester = msg->requester ? msg->requester : msg->sender.id;
 		out->requester_broker = msg->requester_broker ? msg->requester_broker : link->name;
-		out->keep_vouched = msg->requester && msg->requester_broker && msg->broker_property_count == 2;
+		out->requester_user = msg->requester_user;
+		out->keep_vouched = msg->requester && msg->requester_broker
+			&& msg->broker_property_count == 2u + (msg->requester_user != NULL);
 	}
 	if(p == NULL || p->open_return) return;
 	const struct rcpt_uplink *from = link->kind == RCPT_LINK_UPLINK

@@ -10,25 +10,20 @@
 #define RCPT_NETWORK_H
 
 #include "events.h"
+#include "identity.h"
 #include "netconf.h"
 
 struct rcpt_core;
 struct rcpt_client;
 
-/* A peer's client id, bound to its username the first time it is seen. */
-struct rcpt_bound_id {
-	char *id;
-	char *username;
-};
-
-#define RCPT_NETWORK_MAX_BOUND 256
-
 /* network.c's part of the core. */
 struct rcpt_network {
 	char *topic_buf;                /* a rewritten return topic, or a receipt's topic back */
 	char timeout_buf[16];
-	struct rcpt_bound_id bound[RCPT_NETWORK_MAX_BOUND];
-	size_t bound_count;
+	/* Peers' client ids, each bound to its peer's username the first time
+	 * it is seen: whatever plugin_opt_bind_client_ids says, nobody else may
+	 * take a peer's id. A keyed hash table (identity.c's, always on). */
+	struct rcpt_identity peer_ids;
 };
 
 int rcpt_network__init(struct rcpt_core *core);

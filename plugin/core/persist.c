@@ -31,6 +31,8 @@ struct rcpt_writer {
 	atomic_bool done;
 	int error;                /* errno of the first failure, 0: written */
 	const char *failed_step;
+	bool replaced;            /* the snapshot took the state file's name (even if a later step failed) */
+	int journal_error;        /* then: errno of renaming its journal, 0: renamed */
 	uint64_t records;
 };
 
@@ -49,12 +51,15 @@ static void *writer_main(void *arg)
 	rcpt_state_format__finish(&w->snapshot, w->records);
 	w->failed_step = "building the snapshot";
 	w->error = w->snapshot.failed ? ENOMEM
-		: rcpt_files__write_atomically(ps->tmp_path, ps->path, w->snapshot.data, w->snapshot.len, &w->failed_step);
+		: rcpt_files__write_atomically(ps->tmp_path, ps->path, w->snapshot.data, w->snapshot.len, &w->failed_step,
+				&w->replaced);
 	/* The new journal belongs to the new snapshot: it takes the name only
-	 * once the snapshot has. */
-	if(w->error == 0 && rename(ps->journal_next_path, ps->journal_path)){
-		w->error = errno;
-		w->failed_step = "rename of the journal";
+	 * once the snapshot has. Once the snapshot has it, the new journal is
+	 * the one that counts, whatever fails after. */
+	if(w->replaced){
+		w->journal_error = rcpt_files__rename(ps->journal_next_path, ps->journal_path, "rename of the journal");
+		/* With journal_sync the rename must survive a power cut too. */
+		if(w->journal_error == 0 && ps->journal_sync) w->journal_error = rcpt_files__sync_directory_of(ps->journal_path);
 	}
 	atomic_store(&w->done, true);
 	return NULL;
@@ -62,7 +67,7 @@ static void *writer_main(void *arg)
 
 static int open_journal(const char *path, uint64_t generation)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	int fd = rcpt_files__open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600, "creating the journal");
 	if(fd < 0) return -1;
 	struct rcpt_buf b = {0};
 	rcpt_state_format__journal_header(&b, generation);
@@ -134,7 +139,7 @@ static void report_failure(struct rcpt_persist *ps, const char *step, int error)
 	ps->failing = true;
 	rcpt_host__logf(ps->host, RCPT_LOG_ERR, "state_file '%s': %s failed: %s; pending requests saved "
 			"earlier are kept, newer ones would not survive a restart",
-			ps->path, step, strerror(error));
+			ps->path, step, rcpt_files__error_text(error));
 }
 
 static void report_success(struct rcpt_persist *ps, uint64_t records)
@@ -168,13 +173,25 @@ static void finish_writer(struct rcpt_persist *ps)
 {
 	struct rcpt_writer *w = ps->writer;
 	pthread_join(w->thread, NULL);
-	if(w->error == 0){
+	if(w->replaced){
+		/* The new snapshot is on disk: from now on its journal records
+		 * every end, under whichever name it has, or answered requests
+		 * would come back after a kill. */
 		if(ps->journal_fd >= 0) close(ps->journal_fd);
 		ps->journal_fd = ps->journal_next_fd;
+		ps->journal_at_next = w->journal_error != 0;
 		ps->disk_gen = ps->writing_gen;
 		ps->journal_next_fd = -1;
 		ps->writing_gen = 0;
-		report_success(ps, w->records);
+		if(w->error || w->journal_error){
+			/* Not durable yet (directory not synced, journal misnamed):
+			 * say so and save again at the next interval. */
+			report_failure(ps, w->error ? w->failed_step : "rename of the journal",
+					w->error ? w->error : w->journal_error);
+			ps->retry = true;
+		}else{
+			report_success(ps, w->records);
+		}
 		free_writer(w);
 		ps->writer = NULL;
 	}else{
@@ -244,6 +261,16 @@ static uint64_t next_generation(const struct rcpt_persist *ps)
 
 static void start_save(struct rcpt_persist *ps)
 {
+	/* The journal in use still has the name a new save would create. */
+	if(ps->journal_at_next){
+		int rc = rcpt_files__rename(ps->journal_next_path, ps->journal_path, "rename of the journal");
+		if(rc){
+			report_failure(ps, "rename of the journal", rc);
+			ps->retry = true;
+			return;
+		}
+		ps->journal_at_next = false;
+	}
 	uint64_t generation = next_generation(ps);
 	struct rcpt_writer *w = calloc(1, sizeof(*w));
 	if(w) w->rec = malloc(sizeof(*w->rec));
@@ -295,7 +322,13 @@ static void append_journal(struct rcpt_persist *ps, int fd, const struct rcpt_pe
 	rcpt_state_format__journal_record(&b, p->token);
 	int rc = b.failed ? ENOMEM : rcpt_files__write_all(fd, b.data, b.len);
 	if(b.data != stack) free(b.data);
-	if(rc) report_failure(ps, "writing the journal", rc);
+	if(rc){
+		report_failure(ps, "writing the journal", rc);
+		return;
+	}
+	if(ps->journal_sync && (rc = rcpt_files__sync(fd, "syncing the journal")) != 0){
+		report_failure(ps, "syncing the journal", rc);
+	}
 }
 
 void rcpt_persist__ended(struct rcpt_persist *ps, const struct rcpt_pending *p)
@@ -308,11 +341,29 @@ void rcpt_persist__ended(struct rcpt_persist *ps, const struct rcpt_pending *p)
 void rcpt_persist__adopt(struct rcpt_persist *ps, uint64_t generation, enum rcpt_journal_found found)
 {
 	if(ps->path == NULL) return;
-	if(found == RCPT_JOURNAL_NEXT) rename(ps->journal_next_path, ps->journal_path);
-	ps->journal_fd = found != RCPT_JOURNAL_NONE ? open(ps->journal_path, O_WRONLY | O_APPEND | O_CLOEXEC)
-		: open_journal(ps->journal_path, generation);
 	ps->generation = generation;
 	ps->disk_gen = rcpt_persist__gen32(generation);
+	if(found == RCPT_JOURNAL_NEXT){
+		int rc = rcpt_files__rename(ps->journal_next_path, ps->journal_path, "rename of the journal");
+		if(rc){
+			/* It still serves under its old name; the next save renames it. */
+			rcpt_host__logf(ps->host, RCPT_LOG_ERR, "state_file '%s': rename of the journal '%s' failed: %s; "
+					"journaling to it under that name", ps->path, ps->journal_next_path, rcpt_files__error_text(rc));
+			ps->journal_at_next = true;
+		}
+	}
+	const char *path = ps->journal_at_next ? ps->journal_next_path : ps->journal_path;
+	ps->journal_fd = found != RCPT_JOURNAL_NONE
+		? rcpt_files__open(path, O_WRONLY | O_APPEND, 0, "opening the journal")
+		: open_journal(path, generation);
+	if(ps->journal_fd < 0){
+		/* Without a journal, requests that end now would come back after
+		 * a kill: a new snapshot (with a new journal) is due at once. */
+		int rc = errno ? errno : EIO;
+		report_failure(ps, "opening the journal", rc);
+		ps->retry = true;
+		ps->next_save_ms = rcpt_host__now(ps->host);
+	}
 }
 
 /* ---- life ---- */
@@ -349,10 +400,11 @@ void rcpt_persist__init(struct rcpt_persist *ps, const struct rcpt_host *host, s
 
 	/* Say at start, not at the first save, that the broker's user cannot
 	 * write there. */
-	int fd = open(ps->tmp_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	int fd = rcpt_files__open(ps->tmp_path, O_WRONLY | O_CREAT, 0600, "probe");
 	if(fd < 0){
 		rcpt_host__logf(host, RCPT_LOG_ERR, "state_file '%s': cannot write '%s' as uid %d: %s; pending "
-				"requests will not survive a restart", ps->path, ps->tmp_path, (int)geteuid(), strerror(errno));
+				"requests will not survive a restart", ps->path, ps->tmp_path, (int)geteuid(),
+				rcpt_files__error_text(errno));
 		ps->failing = true;
 	}else{
 		close(fd);
@@ -371,24 +423,30 @@ void rcpt_persist__save_now(struct rcpt_persist *ps)
 	build_snapshot(ps, &b, generation, &count);
 	rcpt_state_format__finish(&b, count);
 	const char *step = "building the snapshot";
-	int rc = b.failed ? ENOMEM : rcpt_files__write_atomically(ps->tmp_path, ps->path, b.data, b.len, &step);
+	bool replaced = false;
+	int rc = b.failed ? ENOMEM : rcpt_files__write_atomically(ps->tmp_path, ps->path, b.data, b.len, &step, &replaced);
 	rcpt_buf__free(&b);
 	if(rc){
 		ps->failing = false;
 		report_failure(ps, step, rc);
-		return;
+		if(!replaced) return;
+		/* On disk though maybe not durable: it holds everything, so the
+		 * journals go as after a whole save. */
 	}
 	/* The snapshot holds everything now: no journal applies to it. */
 	if(ps->journal_fd >= 0) close(ps->journal_fd);
 	ps->journal_fd = -1;
 	unlink(ps->journal_path);
 	unlink(ps->journal_next_path);
+	ps->journal_at_next = false;
 	ps->generation = generation;
 	ps->disk_gen = rcpt_persist__gen32(generation);
 	ps->saved_changes = ps->table->changes;
-	ps->retry = false;
-	rcpt_host__logf(ps->host, RCPT_LOG_NOTICE, "state_file '%s': saved %" PRIu64 " pending request(s)",
-			ps->path, count);
+	ps->retry = rc != 0;
+	if(rc == 0){
+		rcpt_host__logf(ps->host, RCPT_LOG_NOTICE, "state_file '%s': saved %" PRIu64 " pending request(s)",
+				ps->path, count);
+	}
 }
 
 void rcpt_persist__free(struct rcpt_persist *ps)

@@ -40,9 +40,19 @@ struct rcpt_persist {
 	uint32_t writing_gen;        /* ... of the one being written; 0: none */
 	int journal_fd;              /* journal of the snapshot on disk, or -1 */
 	int journal_next_fd;         /* journal of the snapshot being written, or -1 */
+	bool journal_at_next;        /* journal_fd's file could not take the name state_file.journal: it is
+	                              * still state_file.journal.next, renamed before the next save */
 	struct rcpt_writer *writer;  /* the snapshot being built or written, or NULL */
 	uint32_t build_slice;        /* records a tick may add to it */
+	bool journal_sync;           /* fdatasync each journal record */
 };
+
+/* Each ended request's journal record reaches the disk before its receipt
+ * leaves (power-cut safety, at the cost of one fdatasync per end). */
+static inline void rcpt_persist__set_journal_sync(struct rcpt_persist *ps, bool on)
+{
+	ps->journal_sync = on;
+}
 
 /* Which journal file restore.c found for the snapshot on disk. */
 enum rcpt_journal_found {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core_parts.h"
+#include "hash.h"
 #include "life.h"
 #include "names.h"
 #include "network.h"
@@ -50,12 +51,40 @@ bool rcpt_receipt__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 	}
 
 	if(rcpt_network__matched(core, msg, p, sender, out)) return true;
+	uint32_t payload_hash = 0;
+	if(msg->qos == 2 || p->answer_waiting){
+		payload_hash = rcpt_hash__bytes(RCPT_HASH_SEED, msg->payload.ptr, msg->payload.len);
+	}
+	if(p->answer_waiting){
+		/* A QoS 2 answer waits for its PUBREL. The same answer again (a DUP
+		 * after a lost PUBREC) is accepted again: the broker still holds
+		 * it and forwards it once. Any other answer comes second. */
+		if(msg->qos != 2 || !rcpt_qos2__answer_is(&core->qos2, p, sender, payload_hash)){
+			return refuse(core, msg, RECEIPTS_UNMATCHED_ALREADY_ANSWERED, out);
+		}
+		out->action = RCPT_RECEIPT;
+		memcpy(core->receipts.correlation, rcpt_pending__correlation(p), p->correlation_len);
+		out->restore_correlation.ptr = core->receipts.correlation;
+		out->restore_correlation.len = p->correlation_len;
+		rcpt_host__logf(&core->host, RCPT_LOG_DEBUG, "QoS 2 answer from '%s' to '%s' sent again, accepted again",
+				msg->sender.id, msg->topic);
+		return true;
+	}
+
 	out->action = RCPT_RECEIPT;
 	memcpy(core->receipts.correlation, rcpt_pending__correlation(p), p->correlation_len);
 	out->restore_correlation.ptr = core->receipts.correlation;
 	out->restore_correlation.len = p->correlation_len;
 	rcpt_host__logf(&core->host, RCPT_LOG_DEBUG, "receipt 'ok' from '%s' to '%s' for '%s'",
 			msg->sender.id, msg->topic, p->requester->id);
+	if(msg->qos == 2){
+		/* It reaches the requester at PUBREL, which may never come: the
+		 * request ends then (rcpt_core__answer_stored). */
+		out->pending = p;
+		out->answer_by = sender;
+		out->answer_hash = payload_hash;
+		return true;
+	}
 	rcpt_life__finish(core, p, RCPT_OUTCOME_OK, NULL, NULL);
 	return true;
 }

@@ -41,7 +41,7 @@ static const char *check_return_topic(struct rcpt_core *core, const struct rcpt_
 		rt->topic = rt->owned;
 		rt->len = len;
 		rt->usable = true;
-		return NULL;
+		return len > core->cfg.max_return_topic_len ? RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG : NULL;
 	}
 
 	const char *t = msg->response_topic;
@@ -65,7 +65,28 @@ static const char *check_return_topic(struct rcpt_core *core, const struct rcpt_
 	rt->topic = t;
 	rt->len = len;
 	rt->usable = true;
-	return NULL;
+	/* Kept for the request's whole life: its length is a memory quota. */
+	return len > core->cfg.max_return_topic_len ? RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG : NULL;
+}
+
+/* Every budget a new request draws on: the broker's, its client id's, its
+ * user's (or the anonymous clients' shared one), and the bytes of all
+ * pending state. */
+static bool over_quota(const struct rcpt_core *core, const struct rcpt_publish *msg,
+		const struct return_topic *rt)
+{
+	const struct rcpt_config *cfg = &core->cfg;
+	if(core->stats.pending >= cfg->max_pending) return true;
+	const struct rcpt_client *c = rcpt_clients__find(&core->clients, msg->sender.id);
+	if(c && rcpt_pending__count_of(c) >= cfg->max_pending_per_client) return true;
+	if(msg->sender.username){
+		const struct rcpt_user *u = rcpt_clients__find_user(&core->clients, msg->sender.username);
+		if(u && u->pending >= cfg->max_pending_per_user) return true;
+	}else if(cfg->max_pending_anonymous > 0 && core->pending.anonymous_count >= cfg->max_pending_anonymous){
+		return true;
+	}
+	size_t corr_len = msg->has_correlation ? msg->correlation.len : 0;
+	return core->pending.bytes + rcpt_pending__record_bytes(rt->len, corr_len) > cfg->max_pending_bytes;
 }
 
 /* Strict decimal: digits only, >= 1; above the maximum is clamped. */
@@ -95,7 +116,9 @@ static void refuse(struct rcpt_core *core, const struct rcpt_publish *msg,
 	rcpt_stats__rejected(&core->stats, reason);
 	rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "refused request from '%s' on '%s': %s",
 			msg->sender.id, msg->topic, reason);
-	if(rt->usable){
+	/* A resent request already has its receipt: a second would break the
+	 * promise of exactly one. */
+	if(rt->usable && strcmp(reason, RECEIPTS_REJECT_RESENT)){
 		struct rcpt_receipt_out r = {
 			.topic = rt->topic,
 			.qos = msg->qos,
@@ -120,6 +143,10 @@ static struct rcpt_pending *create(struct rcpt_core *core, const struct rcpt_pub
 	bool has_corr = msg->has_correlation && msg->correlation.len > 0;
 	struct rcpt_client *requester = rcpt_sessions__seen(core, &msg->sender);
 	if(requester == NULL) return NULL;
+	if(rcpt_clients__bind_user(&core->clients, requester, msg->sender.username) != RCPT_OK){
+		rcpt_clients__release_if_unused(&core->clients, requester);
+		return NULL;
+	}
 	uint64_t now = rcpt_host__now(&core->host);
 	struct rcpt_pending_spec spec = {
 		.requester = requester,
@@ -140,7 +167,7 @@ static struct rcpt_pending *create(struct rcpt_core *core, const struct rcpt_pub
 }
 
 /* A QoS 2 PUBLISH sent again before its PUBREL (same requester, return
- * topic, correlation and payload) is the same request, not a duplicate: the
+ * topic, correlation and payload) is the same request, not a second one: the
  * broker keeps only one copy. */
 static struct rcpt_pending *find_retransmitted(struct rcpt_core *core, const struct rcpt_publish *msg,
 		const struct return_topic *rt, uint32_t payload_hash)
@@ -156,6 +183,7 @@ static void rewrite(struct rcpt_core *core, const struct rcpt_publish *msg, stru
 {
 	out->action = RCPT_REQUEST;
 	out->requester = msg->sender.id;
+	out->requester_user = msg->sender.username;
 	if(msg->return_area_count > 0) out->set_response_topic = rcpt_pending__topic(p);
 	/* Responders see the token, never the requester's correlation: what
 	 * they answer with is matched to this request alone. */
@@ -245,14 +273,15 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 			free(rt.owned);
 			return;
 		}
-	}
-	if(reason == NULL){
-		struct rcpt_client *c = rcpt_clients__find(&core->clients, msg->sender.id);
-		if(core->stats.pending >= core->cfg.max_pending
-				|| (c && rcpt_pending__count_of(c) >= core->cfg.max_pending_per_client)){
-			reason = RECEIPTS_REJECT_OVER_QUOTA;
+		/* The same PUBLISH again after its request got its receipt before
+		 * the PUBREL: no second request, no second receipt. */
+		bool client_corr = msg->has_correlation && msg->correlation.len > 0;
+		if(rcpt_qos2__is_resent(&core->qos2, rcpt_qos2__content(msg->sender.id, rt.topic, rt.len,
+					client_corr ? msg->correlation.ptr : NULL, msg->correlation.len, payload_hash))){
+			reason = RECEIPTS_REJECT_RESENT;
 		}
 	}
+	if(reason == NULL && over_quota(core, msg, &rt)) reason = RECEIPTS_REJECT_OVER_QUOTA;
 	struct rcpt_pending *p = NULL;
 	if(reason == NULL){
 		p = create(core, msg, &rt, area, area_len, timeout_ms, payload_hash);

@@ -180,8 +180,8 @@ void rcpt_restore__load(struct rcpt_core *core)
 		return;
 	}
 	if(rc){
-		char why[160];
-		snprintf(why, sizeof(why), "unreadable (%s)", strerror(rc));
+		char why[200];
+		snprintf(why, sizeof(why), "unreadable (%s)", rcpt_files__error_text(rc));
 		set_aside(core, why);
 		return;
 	}

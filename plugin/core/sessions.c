@@ -16,22 +16,21 @@ uint32_t rcpt_sessions__unresolved(const struct rcpt_core *core)
 		+ rcpt_clients__in_session(&core->clients, RCPT_SESSION_TAKEN_OVER);
 }
 
-/* The session is over: its requests are dropped without a receipt (there is
- * nobody left to read one) and the requests it was to answer lose a
- * responder. The record stays; the caller releases it if it is unused. */
+/* The session is over: the requests it was to answer lose a responder. Its
+ * own requests stay until they end: the broker may keep the session (a clean
+ * start with a Session Expiry Interval, which a plugin cannot see), so their
+ * receipts are published like any message and reach the session if it lives.
+ * The record stays; the caller releases it if it is unused. */
 static void session_ended(struct rcpt_core *core, struct rcpt_client *c)
 {
 	/* Finishing requests releases records that become empty: keep c. */
 	rcpt_clients__hold(c);
-	struct rcpt_pending *p;
-	while((p = rcpt_pending__oldest_of(c)) != NULL){
-		rcpt_host__logf(&core->host, RCPT_LOG_DEBUG, "request of '%s' to '%s' abandoned: its session ended",
-				c->id, rcpt_pending__topic(p));
-		rcpt_life__finish(core, p, RCPT_OUTCOME_ABANDONED, NULL, NULL);
-	}
 	struct rcpt_delivery *d;
 	while((d = rcpt_pending__delivery_to(c)) != NULL){
-		p = d->pending;
+		struct rcpt_pending *p = d->pending;
+		/* Its QoS 2 answer will never be released by it: held back if the
+		 * PUBREL comes after all, as the request may end without it. */
+		if(p->answer_waiting && rcpt_qos2__answer_by(&core->qos2, p, c)) rcpt_qos2__drop_answer(&core->qos2, p);
 		if(rcpt_pending__drop_delivery(&core->pending, d) && rcpt_tracking__is_settled(p)){
 			rcpt_life__finish(core, p, RCPT_OUTCOME_RESPONDER_GONE,
 					RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);
@@ -44,7 +43,7 @@ static void resolve(struct rcpt_core *core, struct rcpt_client *c, bool clean)
 {
 	if(unresolved(c->session) && clean){
 		/* It came back with a clean start: the broker threw the old
-		 * session away, queued receipts and requests with it. */
+		 * session away, with the requests queued for it. */
 		session_ended(core, c);
 	}
 	rcpt_clients__set_session(&core->clients, c, clean ? RCPT_SESSION_ONLINE_CLEAN : RCPT_SESSION_ONLINE_PERSISTENT);

@@ -6,9 +6,10 @@
  * flag that is forced true when a newer connection takes the session over,
  * and no event when a session expires. So each client record keeps a small
  * state machine, and a client that comes back resolves it by its new clean
- * flag. When a session ends, its requests are dropped (abandoned: nobody is
- * left to read a receipt) and the requests it was to answer lose a
- * responder.
+ * flag. When a session ends, the requests it was to answer lose a
+ * responder; its own requests stay until answered or expired, because a
+ * clean start may still come with a Session Expiry Interval the plugin
+ * cannot see (the safe side: a receipt nobody reads, never a lost one).
  */
 #ifndef RCPT_SESSIONS_H
 #define RCPT_SESSIONS_H

@@ -33,6 +33,8 @@ const char *const rcpt_stats__reject_reasons[RCPT_REJECT_REASON_COUNT] = {
 	RECEIPTS_REJECT_TOPIC_TOO_SHORT,
 	RECEIPTS_REJECT_NOT_AUTHORIZED,
 	RECEIPTS_REJECT_RETURN_NOT_WRITABLE,
+	RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG,
+	RECEIPTS_REJECT_RESENT,
 };
 
 const char *rcpt_stats__outcome_name(enum rcpt_outcome o)

@@ -21,7 +21,7 @@ enum rcpt_outcome {
 };
 
 /* Refusal reasons counted in getStats' rejectedByReason, in its order. */
-#define RCPT_REJECT_REASON_COUNT 14
+#define RCPT_REJECT_REASON_COUNT 16
 extern const char *const rcpt_stats__reject_reasons[RCPT_REJECT_REASON_COUNT];
 
 /* Receipt latencies kept for the percentiles. */

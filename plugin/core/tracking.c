@@ -9,6 +9,7 @@
 
 struct rcpt_release_wait {
 	struct rcpt_hnode node;   /* by message key */
+	struct rcpt_hnode by_sender;
 	struct rcpt_unsettled u;
 	uint64_t grace_deadline_ms;
 	struct rcpt_release_wait *next_in_order;   /* FIFO by grace deadline */
@@ -18,9 +19,11 @@ struct rcpt_release_wait {
 	uint32_t payload_hash;    /* tells a retransmission from a new request */
 };
 
-int rcpt_tracking__init(struct rcpt_tracking *tr)
+int rcpt_tracking__init(struct rcpt_tracking *tr, uint32_t release_grace_ms)
 {
 	memset(tr, 0, sizeof(*tr));
+	tr->grace_ms = release_grace_ms;
+	if(rcpt_htable__init(&tr->waits_by_sender, 16)) return RCPT_ERR_NOMEM;
 	return rcpt_htable__init(&tr->waits, 16);
 }
 
@@ -36,8 +39,11 @@ void rcpt_tracking__free(struct rcpt_tracking *tr)
 		n = next;
 	}
 	rcpt_htable__free(&tr->waits);
+	rcpt_htable__free(&tr->waits_by_sender);
 	free(tr->unsettled.items);
+	uint64_t grace = tr->grace_ms;
 	memset(tr, 0, sizeof(*tr));
+	tr->grace_ms = grace;
 }
 
 static uint32_t topic_hash(const char *topic, size_t len)
@@ -49,6 +55,16 @@ static uint32_t key_hash(const void *key)
 {
 	uintptr_t v = (uintptr_t)key;
 	return rcpt_hash__bytes(RCPT_HASH_SEED, &v, sizeof(v));
+}
+
+/* What a retransmission shares with its original. corr NULL: the broker
+ * made the correlation. */
+static uint32_t sender_hash(const char *requester_id, const char *topic, size_t topic_len,
+		const void *corr, size_t corr_len, uint32_t payload_hash)
+{
+	uint32_t h = rcpt_hash__bytes(payload_hash, requester_id, strlen(requester_id));
+	h = rcpt_hash__bytes(h, topic, topic_len);
+	return corr ? rcpt_hash__bytes(h ^ 1u, corr, corr_len) : h;
 }
 
 static void order_unlink(struct rcpt_tracking *tr, struct rcpt_release_wait *w)
@@ -104,8 +120,10 @@ void rcpt_tracking__track(struct rcpt_tracking *tr, struct rcpt_pending *p,
 	if(p->qos == 2){
 		struct rcpt_release_wait *w = p->release_wait;
 		w->u = u;
-		w->grace_deadline_ms = now + RCPT_RELEASE_GRACE_MS;
+		w->grace_deadline_ms = now + tr->grace_ms;
 		rcpt_htable__insert(&tr->waits, &w->node, key_hash(message_key));
+		rcpt_htable__insert(&tr->waits_by_sender, &w->by_sender, sender_hash(p->requester->id, p->key, p->topic_len,
+				p->no_correlation ? NULL : rcpt_pending__correlation(p), p->correlation_len, w->payload_hash));
 		w->prev_in_order = tr->waits_newest;
 		if(tr->waits_newest) tr->waits_newest->next_in_order = w;
 		else tr->waits_oldest = w;
@@ -122,6 +140,7 @@ static void free_wait(struct rcpt_tracking *tr, struct rcpt_release_wait *w)
 {
 	if(w->u.pending){
 		rcpt_htable__remove(&tr->waits, &w->node);
+		rcpt_htable__remove(&tr->waits_by_sender, &w->by_sender);
 		if(!w->released) order_unlink(tr, w);
 	}
 	free(w);
@@ -174,11 +193,21 @@ struct rcpt_pending *rcpt_tracking__next_settled(struct rcpt_tracking *tr)
 	return settle_wait(tr, w);
 }
 
-struct rcpt_pending *rcpt_tracking__next_overdue(struct rcpt_tracking *tr, uint64_t now)
+struct rcpt_pending *rcpt_tracking__overdue(const struct rcpt_tracking *tr, uint64_t now)
 {
-	struct rcpt_release_wait *w = tr->waits_oldest;
+	const struct rcpt_release_wait *w = tr->waits_oldest;
 	if(w == NULL || w->grace_deadline_ms > now) return NULL;
-	return settle_wait(tr, w);
+	return w->u.pending;
+}
+
+void rcpt_tracking__release_message(const struct rcpt_pending *p, const void **key, uint32_t *topic_hash,
+		uint32_t *topic_len, uint32_t *payload_hash)
+{
+	const struct rcpt_release_wait *w = p->release_wait;
+	*key = w->u.message_key;
+	*topic_hash = w->u.topic_hash;
+	*topic_len = w->u.topic_len;
+	*payload_hash = w->payload_hash;
 }
 
 static struct rcpt_pending *match(const struct rcpt_unsettled *u, const void *key,
@@ -218,8 +247,12 @@ struct rcpt_pending *rcpt_tracking__lookup(struct rcpt_tracking *tr, const void 
 struct rcpt_pending *rcpt_tracking__awaiting_release(const struct rcpt_tracking *tr, const char *requester_id,
 		const char *topic, size_t topic_len, const void *corr, size_t corr_len, uint32_t payload_hash)
 {
-	for(struct rcpt_release_wait *w = tr->waits_oldest; w; w = w->next_in_order){
+	uint32_t hash = sender_hash(requester_id, topic, topic_len, corr, corr_len, payload_hash);
+	for(struct rcpt_hnode *n = rcpt_htable__chain(&tr->waits_by_sender, hash); n; n = n->next){
+		struct rcpt_release_wait *w = RCPT_CONTAINER_OF(n, struct rcpt_release_wait, by_sender);
 		struct rcpt_pending *p = w->u.pending;
+		/* Once its PUBREL came, a PUBLISH like it is a new request. */
+		if(n->hash != hash || w->released) continue;
 		if(w->payload_hash != payload_hash || p->topic_len != topic_len
 				|| memcmp(p->key, topic, topic_len)
 				|| strcmp(p->requester->id, requester_id)){

@@ -24,9 +24,6 @@ enum rcpt_track_state {
 	RCPT_TRACK_AWAITING_RELEASE,     /* QoS 2: delivery happens at PUBREL */
 };
 
-/* How long a QoS 2 request may wait for its PUBREL before its caller
- * decides nobody received it. */
-#define RCPT_RELEASE_GRACE_MS 1000
 
 struct rcpt_unsettled {
 	const void *message_key;
@@ -38,18 +35,21 @@ struct rcpt_unsettled {
 struct rcpt_release_wait;
 
 struct rcpt_tracking {
+	uint64_t grace_ms;                     /* how long a QoS 2 request waits for its PUBREL */
 	struct {
 		struct rcpt_unsettled *items;
 		size_t count;
 		size_t capacity;
 	} unsettled;                           /* requests stored in this loop iteration */
 	struct rcpt_htable waits;              /* QoS 2 requests by message key */
+	struct rcpt_htable waits_by_sender;    /* ... by requester, return topic, correlation and payload:
+	                                        * a retransmission is found without a walk */
 	struct rcpt_release_wait *waits_oldest;   /* FIFO by grace deadline */
 	struct rcpt_release_wait *waits_newest;
 	struct rcpt_release_wait *waits_released; /* PUBREL seen: settle next */
 };
 
-int rcpt_tracking__init(struct rcpt_tracking *tr);
+int rcpt_tracking__init(struct rcpt_tracking *tr, uint32_t release_grace_ms);
 void rcpt_tracking__free(struct rcpt_tracking *tr);
 
 /* Makes room to track p, so that tracking it cannot fail later. A QoS 2
@@ -72,9 +72,13 @@ static inline bool rcpt_tracking__has_settled(const struct rcpt_tracking *tr)
 }
 /* The next request whose READ checks are over, marked settled; NULL: none. */
 struct rcpt_pending *rcpt_tracking__next_settled(struct rcpt_tracking *tr);
-/* The next QoS 2 request whose PUBREL did not come within the grace
- * period, marked settled; NULL: none. */
-struct rcpt_pending *rcpt_tracking__next_overdue(struct rcpt_tracking *tr, uint64_t now);
+/* The oldest QoS 2 request whose PUBREL did not come within the grace
+ * period, still awaiting it (its caller ends it); NULL: none. */
+struct rcpt_pending *rcpt_tracking__overdue(const struct rcpt_tracking *tr, uint64_t now);
+/* The stored message of a request awaiting its PUBREL, and its payload's
+ * hash (what a retransmission of it would carry). */
+void rcpt_tracking__release_message(const struct rcpt_pending *p, const void **key, uint32_t *topic_hash,
+		uint32_t *topic_len, uint32_t *payload_hash);
 
 /* A QoS 2 request still awaiting its PUBREL that the same requester sent
  * with the same return topic, correlation and payload: the same request

@@ -55,6 +55,17 @@ static void publish_event(struct rcpt_core *core, struct fuzz_input *in, struct 
 
 	struct rcpt_decision d;
 	rcpt_core__on_publish(core, &msg, &d);
+	if(d.action == RCPT_RECEIPT){
+		/* A QoS 2 answer waits for its PUBREL: the requester's READ check
+		 * of the stored copy, sometimes. */
+		static char answer[FIELD + 1];
+		strncpy(answer, msg.topic, sizeof(answer) - 1);
+		rcpt_core__answer_stored(core, &d, answer, answer);
+		if(flags & 128){
+			struct rcpt_client_ref who = {.id = fuzz_input__string(in, s->id, 24)};
+			rcpt_core__on_read(core, answer, answer, false, &who);
+		}
+	}
 	if(d.action == RCPT_REQUEST){
 		memcpy(last_token, d.add_correlation.ptr, RCPT_TOKEN_LEN);
 		/* The adapter stores the message under a key the READ checks
@@ -84,6 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.max_pending_per_client = 8;
 	cfg.max_correlation_len = 16;
 	cfg.max_timeout_ms = 5000;
+	cfg.bind_client_ids = RCPT_BIND_ON;
+	cfg.qos2_release_grace_ms = 1000;
 	/* Tracked, so that requests to open return topics and their receipts
 	 * are fuzzed too (off, they pass untouched). */
 	cfg.open_return_topics = RCPT_OPEN_RETURN_TRACKED;
@@ -96,7 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct strings *s = calloc(1, sizeof(*s));
 	while(s && in.left > 0){
 		uint8_t op = fuzz_input__byte(&in);
-		struct rcpt_client_ref who = {.id = fuzz_input__string(&in, s->id, 24), .username = "admin", .clean = op & 0x80};
+		/* Two users, so that client ids get bound and refused. */
+		struct rcpt_client_ref who = {.id = fuzz_input__string(&in, s->id, 24),
+			.username = op & 0x20 ? "admin" : "other", .clean = op & 0x80};
 		switch(op & 7){
 			case 0: case 1: case 2:
 				publish_event(core, &in, s);
@@ -109,7 +124,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				rcpt_core__on_write(core, s->topic, &who);
 				break;
 			case 5:
-				rcpt_core__on_disconnect(core, who.id, op & 0x40);
+				if(rcpt_core__on_connect(core, who.id, who.username)){
+					rcpt_core__on_disconnect(core, who.id, who.username, op & 0x40);
+				}
 				break;
 			case 6:
 				h.now += (uint64_t)fuzz_input__byte(&in) * 40;

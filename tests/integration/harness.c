@@ -186,8 +186,12 @@ static bool write_conf(const struct broker *b, bool with_plugin, const char *fir
 		/* Last in the base block so that plugin_opt_* lines in `extra`
 		 * follow it, and override the defaults (the plugin keeps the
 		 * last value of an option). */
+		/* Short deadlines keep the suites fast: a 2 s default timeout,
+		 * and a 1 s wait for a QoS 2 request's PUBREL (the default, 10 s,
+		 * would outlast the timeout). */
 		fprintf(f, "plugin %s\n"
-				"plugin_opt_default_timeout_ms 2000\n", RCPT_PLUGIN_PATH);
+				"plugin_opt_default_timeout_ms 2000\n"
+				"plugin_opt_qos2_release_grace_ms 1000\n", RCPT_PLUGIN_PATH);
 	}
 	if(extra) fprintf(f, "%s\n", extra);
 	return fclose(f) == 0;

@@ -16,6 +16,8 @@ int main(void)
 	srunner_add_suite(sr, persistence_suite());
 	srunner_add_suite(sr, bad_input_suite());
 	srunner_add_suite(sr, releases_suite());
+	srunner_add_suite(sr, identity_suite());
+	srunner_add_suite(sr, qos2_suite());
 	srunner_add_suite(sr, transparency_suite());
 	srunner_add_suite(sr, attacks_suite());
 	srunner_add_suite(sr, bridges_suite());

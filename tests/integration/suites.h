@@ -13,6 +13,8 @@ Suite *cli_suite(void);
 Suite *persistence_suite(void);
 Suite *bad_input_suite(void);
 Suite *releases_suite(void);
+Suite *identity_suite(void);
+Suite *qos2_suite(void);
 Suite *transparency_suite(void);
 Suite *attacks_suite(void);
 Suite *bridges_suite(void);

@@ -46,6 +46,11 @@
 #define CORR_256 C128 C128
 #define CORR_257 C128 C128 "c"
 #define DIGITS_30 "123456789012345678901234567890"
+/* max_return_topic_len is 256 by default: 16 + 240 bytes. */
+#define X16 "xxxxxxxxxxxxxxxx"
+#define X240 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16
+#define X960 X240 X240 X240 X240
+#define X2880 X960 X960 X960
 
 /* The plugin's notice line for each refusal, whole. */
 #define REQ_REFUSED(id, topic, why) "receipts: refused request from '" id "' on '" topic "': " why "\n"
@@ -83,7 +88,9 @@ enum prior {
 };
 
 struct bad_case {
+	const char *conf;             /* options beyond BROKER_CONF; NULL: none */
 	const char *id;               /* the requester's client id */
+	const char *username;         /* the requester's; NULL: none */
 	const char *filter;           /* its subscription; NULL: ret/<id>/# */
 	bool in_prior_area;           /* it also subscribes req/P, so the prior reaches it */
 	enum prior prior;
@@ -262,6 +269,50 @@ static const struct bad_case cases[] = {
 		.log = REQ_REFUSED("bi-corr-257", "req/A", RECEIPTS_REJECT_CORRELATION_TOO_LONG),
 		.receipt_topic = "ret/bi-corr-257/1", .status = RECEIPTS_STATUS_REJECTED,
 		.reason = RECEIPTS_REJECT_CORRELATION_TOO_LONG},
+
+	/* ---- quotas ---- */
+	/* The return topic is kept while the request is pending: its length is
+	 * capped (max_return_topic_len). */
+	{.id = "bi-rt-len-a", .topic = "req/A", .rt = "ret/bi-rt-len-a/" X240, .corr = "c1", .qos = 1,
+		.outcome = ANSWERED},
+	{.id = "bi-rt-len-b", .topic = "req/A", .rt = "ret/bi-rt-len-b/" X240 "x", .corr = "c1", .qos = 1,
+		.outcome = REFUSED, .ack = MQTT_RC_NOT_AUTHORIZED,
+		.log = REQ_REFUSED("bi-rt-len-b", "req/A", RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG),
+		.receipt_topic = "ret/bi-rt-len-b/" X240 "x", .status = RECEIPTS_STATUS_REJECTED,
+		.reason = RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG},
+	{.conf = "plugin_opt_" RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN " 20\n",
+		.id = "bi-rt-len-c", .topic = "req/A", .corr = "c1", .qos = 1,
+		USER1(RECEIPTS_PROP_RETURN_AREA, "abcdefgh"),   /* ret/bi-rt-len-c/abcdefgh: 24 */
+		.outcome = REFUSED, .ack = MQTT_RC_NOT_AUTHORIZED,
+		.log = REQ_REFUSED("bi-rt-len-c", "req/A", RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG),
+		.receipt_topic = "ret/bi-rt-len-c/abcdefgh", .status = RECEIPTS_STATUS_REJECTED,
+		.reason = RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG, .ok_rt = "ret/bi-rt-len-c/ok"},
+	/* Clients without a username share max_pending_anonymous. */
+	{.conf = "plugin_opt_" RECEIPTS_OPT_MAX_PENDING_ANONYMOUS " 1\n",
+		.id = "bi-quota-anon", .prior = PRIOR_PENDING,
+		.topic = "req/A", .rt = "ret/bi-quota-anon/2", .corr = "c1", .qos = 1,
+		.outcome = REFUSED, .ack = MQTT_RC_NOT_AUTHORIZED,
+		.log = REQ_REFUSED("bi-quota-anon", "req/A", RECEIPTS_REJECT_OVER_QUOTA),
+		.receipt_topic = "ret/bi-quota-anon/2", .status = RECEIPTS_STATUS_REJECTED,
+		.reason = RECEIPTS_REJECT_OVER_QUOTA},
+	/* The byte budget of all pending state (max_pending_bytes): the prior's
+	 * ~3 kB and this one's ~1 kB do not fit in 4 kB. */
+	{.conf = "plugin_opt_" RECEIPTS_OPT_MAX_PENDING_BYTES " 4096\n"
+		"plugin_opt_" RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN " 4000\n",
+		.id = "bi-quota-bytes", .prior = PRIOR_PENDING, .prior_rt = "ret/bi-quota-bytes/" X2880,
+		.topic = "req/A", .rt = "ret/bi-quota-bytes/" X960, .corr = "c1", .qos = 1,
+		.outcome = REFUSED, .ack = MQTT_RC_NOT_AUTHORIZED,
+		.log = REQ_REFUSED("bi-quota-bytes", "req/A", RECEIPTS_REJECT_OVER_QUOTA),
+		.receipt_topic = "ret/bi-quota-bytes/" X960, .status = RECEIPTS_STATUS_REJECTED,
+		.reason = RECEIPTS_REJECT_OVER_QUOTA},
+	/* A client with a username draws on its user's budget. */
+	{.conf = "plugin_opt_" RECEIPTS_OPT_MAX_PENDING_PER_USER " 1\n",
+		.id = "bi-quota-user", .username = "bi-user", .prior = PRIOR_PENDING,
+		.topic = "req/A", .rt = "ret/bi-quota-user/2", .corr = "c1", .qos = 1,
+		.outcome = REFUSED, .ack = MQTT_RC_NOT_AUTHORIZED,
+		.log = REQ_REFUSED("bi-quota-user", "req/A", RECEIPTS_REJECT_OVER_QUOTA),
+		.receipt_topic = "ret/bi-quota-user/2", .status = RECEIPTS_STATUS_REJECTED,
+		.reason = RECEIPTS_REJECT_OVER_QUOTA},
 
 	/* ---- receipt-timeout-ms ---- */
 	{.id = "bi-t-zero", .topic = "req/A", .rt = "ret/bi-t-zero/1", .corr = "c1", .qos = 1, TIMEOUT("0"),
@@ -632,9 +683,11 @@ static void raw_expect_dropped(int fd, const struct bad_case *bc)
 
 static struct broker broker;
 
-static void start_broker(void)
+static void start_broker(const char *conf)
 {
-	broker_start(&broker, BROKER_CONF);
+	char options[512];
+	snprintf(options, sizeof(options), "%s%s", BROKER_CONF, conf ? conf : "");
+	broker_start(&broker, options);
 }
 
 static void stop_broker(void)
@@ -646,7 +699,7 @@ struct run {
 	const struct bad_case *bc;
 	struct client *req, *resp, *stranger;
 	struct msg *prior;   /* the prior request as the responder got it */
-	char prior_rt[160];
+	char prior_rt[4096];
 	int64_t sent_ms;     /* when the publish under test went out */
 };
 
@@ -667,7 +720,8 @@ static void connect_requester(struct run *r)
 {
 	char filter[160];
 	snprintf(filter, sizeof(filter), "ret/%s/#", r->bc->id);
-	r->req = subscriber_at(&broker, r->bc->id, true, r->bc->filter ? r->bc->filter : filter, 2);
+	r->req = client_connect_auth(&broker, r->bc->id, true, r->bc->username, NULL);
+	ck_assert_int_eq(client_subscribe(r->req, r->bc->filter ? r->bc->filter : filter, 2), 2);
 	if(r->bc->in_prior_area) ck_assert_int_eq(client_subscribe(r->req, "req/P", 2), 2);
 }
 
@@ -824,6 +878,7 @@ START_TEST(bad_input)
 	const struct bad_case row = on_this_broker(&cases[_i], log, sizeof(log));
 	const struct bad_case *bc = &row;
 	struct run r = {.bc = bc};
+	start_broker(bc->conf);
 	if(bc->prior_rt){
 		snprintf(r.prior_rt, sizeof(r.prior_rt), "%s", bc->prior_rt);
 	}else{
@@ -900,13 +955,68 @@ START_TEST(bad_input)
 }
 END_TEST
 
+/* A user's budget holds across its client ids; another user and an
+ * anonymous client are not charged for it; an answer frees a slot. */
+START_TEST(quota_per_user_across_client_ids)
+{
+	/* Long enough that nothing times out meanwhile. */
+	start_broker("plugin_opt_" RECEIPTS_OPT_MAX_PENDING_PER_USER " 2\n"
+			"plugin_opt_" RECEIPTS_OPT_MAX_TIMEOUT_MS " 60000\n"
+			"plugin_opt_" RECEIPTS_OPT_DEFAULT_TIMEOUT_MS " 30000\n");
+	struct client *resp = subscriber_at(&broker, "qu-resp", true, "req/#", 2);
+	struct client *req[3];
+	struct msg *got[2];
+	char id[16], rt[32];
+	for(int i = 0; i < 3; i++){
+		snprintf(id, sizeof(id), "qu-%d", i);
+		req[i] = client_connect_auth(&broker, id, true, "qu-user", NULL);
+		snprintf(rt, sizeof(rt), "ret/%s/#", id);
+		ck_assert_int_eq(client_subscribe(req[i], rt, 1), 1);
+	}
+	for(int i = 0; i < 2; i++){
+		snprintf(rt, sizeof(rt), "ret/qu-%d/1", i);
+		struct props_spec p = {.response_topic = rt, .correlation = "c1", .correlation_len = 2};
+		got[i] = request_reaches(req[i], "req/A", "q", &p, 1, resp, "req/A");
+	}
+	struct props_spec third = {.response_topic = "ret/qu-2/1", .correlation = "c1", .correlation_len = 2};
+	ck_assert_int_eq(client_publish_str(req[2], "req/A", "q", 1, false, &third), MQTT_RC_NOT_AUTHORIZED);
+	expect_receipt(req[2], "ret/qu-2/1", "", RECEIPTS_STATUS_REJECTED, RECEIPTS_REJECT_OVER_QUOTA, "c1", 1);
+	ck_assert(broker_log_wait(&broker, REQ_REFUSED("qu-2", "req/A", RECEIPTS_REJECT_OVER_QUOTA), RCPT_ARRIVAL_MS));
+	ck_assert(client_quiet(resp, 0));
+
+	struct client *anon = requester_at(&broker, "qu-anon", true, 1);
+	struct client *other = client_connect_auth(&broker, "qu-other", true, "other-user", NULL);
+	ck_assert_int_eq(client_subscribe(other, "ret/qu-other/#", 1), 1);
+	struct props_spec pa = {.response_topic = "ret/qu-anon/1", .correlation = "a", .correlation_len = 1};
+	request_round_trip(anon, "req/A", &pa, resp, "req/A", "ret/qu-anon/1", "a");
+	struct props_spec po = {.response_topic = "ret/qu-other/1", .correlation = "o", .correlation_len = 1};
+	request_round_trip(other, "req/A", &po, resp, "req/A", "ret/qu-other/1", "o");
+
+	answer_gets_ok(resp, got[0], req[0], "ret/qu-0/1", "c1");
+	request_round_trip(req[2], "req/A", &third, resp, "req/A", "ret/qu-2/1", "c1");
+	answer_gets_ok(resp, got[1], req[1], "ret/qu-1/1", "c1");
+	ck_assert_int_eq(broker_log_count(&broker, ANY_REFUSAL), 1);
+
+	for(int i = 0; i < 2; i++) msg_free(got[i]);
+	for(int i = 0; i < 3; i++) client_free(req[i]);
+	client_free(anon);
+	client_free(other);
+	client_free(resp);
+}
+END_TEST
+
 Suite *bad_input_suite(void)
 {
 	Suite *s = suite_create("bad_input");
 	TCase *tc = harness_tcase("table");
-	/* Checked fixture: each row runs in its own process with its own broker. */
-	tcase_add_checked_fixture(tc, start_broker, stop_broker);
+	/* Each row runs in its own process with its own broker, started with
+	 * the row's options. */
+	tcase_add_checked_fixture(tc, NULL, stop_broker);
 	tcase_add_loop_test(tc, bad_input, 0, CASE_COUNT);
+	suite_add_tcase(s, tc);
+	tc = harness_tcase("quotas");
+	tcase_add_checked_fixture(tc, NULL, stop_broker);
+	tcase_add_test(tc, quota_per_user_across_client_ids);
 	suite_add_tcase(s, tc);
 	return s;
 }

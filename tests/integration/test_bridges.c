@@ -189,6 +189,48 @@ START_TEST(test_answer_crosses_two_bridges)
 }
 END_TEST
 
+/* requester-user is vouched for hop by hop like requester: the one alice's
+ * broker set reaches the responder on another edge, exactly once; one a
+ * client sets itself, with requester and requester-broker, is replaced on
+ * its own broker and never crosses. */
+START_TEST(test_requester_user_vouched_across_bridges)
+{
+	struct client *worker = subscriber_at(&net[EDGE_B], "worker", true, "req/echo", 1);
+	struct client *alice = NULL;
+	struct connect_spec as_user = {.id = "alice", .clean_start = true, .username = "alice-user"};
+	ck_assert_int_eq(client_connect_rc(&net[EDGE_A], &as_user, &alice), 0);
+	ck_assert_int_eq(client_subscribe(alice, "ret/alice/#", 1), 1);
+	ck_assert_int_eq(client_publish_str(alice, "req/echo", "hello", 1, false,
+			request_props("ret/alice/r", "c-u", "5000")), 0);
+	struct msg *req = expect_remote_request(worker, "req/echo", "hello", "ret/@core/@edge-a/alice/r",
+			"alice", "edge-a");
+	ck_assert_int_eq(msg_user_count(req, RECEIPTS_PROP_REQUESTER_USER), 1);
+	ck_assert_str_eq(msg_user(req, RECEIPTS_PROP_REQUESTER_USER), "alice-user");
+	ck_assert_int_eq(client_answer(worker, req, "HELLO", 1), 0);
+	expect_receipt(alice, "ret/alice/r", "HELLO", RECEIPTS_STATUS_OK, NULL, "c-u", 1);
+	msg_free(req);
+
+	/* mallory on the core sets what only brokers vouch for. */
+	struct client *mallory = requester_at(&net[CORE], "mallory", true, 1);
+	struct user_pair forged[] = {
+		{RECEIPTS_PROP_REQUESTER_USER, "alice-user"},
+		{RECEIPTS_PROP_REQUESTER, "alice"},
+		{RECEIPTS_PROP_REQUESTER_BROKER, "edge-a"},
+	};
+	struct props_spec p = {.response_topic = "ret/mallory/r", .user = forged, .user_count = 3};
+	ck_assert_int_eq(client_publish_str(mallory, "req/echo", "forged", 1, false, &p), 0);
+	req = expect_remote_request(worker, "req/echo", "forged", "ret/@core/mallory/r", "mallory", "core");
+	ck_assert_int_eq(msg_user_count(req, RECEIPTS_PROP_REQUESTER_USER), 0);
+	ck_assert_int_eq(client_answer(worker, req, "FORGED", 1), 0);
+	expect_receipt(mallory, "ret/mallory/r", "FORGED", RECEIPTS_STATUS_OK, NULL, NULL, 1);
+	ck_assert(client_quiet(worker, RCPT_QUIET_MS));
+	msg_free(req);
+	client_free(mallory);
+	client_free(alice);
+	client_free(worker);
+}
+END_TEST
+
 START_TEST(test_no_responders_anywhere_is_fast)
 {
 	struct client *alice = requester_at(&net[EDGE_A], "alice", true, 1);
@@ -306,7 +348,7 @@ START_TEST(test_client_posing_as_a_bridge_refused)
 	/* The client id of an edge's own bridge. */
 	struct connect_spec local = {.id = "local.bridge-edge-a", .clean_start = true};
 	ck_assert_int_eq(client_connect_rc(&net[EDGE_A], &local, &c), 0x87);
-	ck_assert(broker_log_wait(&net[EDGE_A], "refused connection of 'local.bridge-edge-a'", RCPT_ARRIVAL_MS));
+	ck_assert(broker_log_wait(&net[EDGE_A], "refused CONNECT of client id 'local.bridge-edge-a'", RCPT_ARRIVAL_MS));
 	/* The bridges were not disturbed: requests still cross. */
 	struct client *worker = subscriber_at(&net[EDGE_B], "worker", true, "req/echo", 1);
 	struct client *alice = requester_at(&net[EDGE_A], "alice", true, 1);
@@ -408,6 +450,7 @@ Suite *bridges_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, start_network, stop_network);
 	tcase_add_test(tc, test_answer_crosses_two_bridges);
+	tcase_add_test(tc, test_requester_user_vouched_across_bridges);
 	tcase_add_test(tc, test_no_responders_anywhere_is_fast);
 	tcase_add_test(tc, test_responder_gone_across_bridges);
 	tcase_add_test(tc, test_timeout_at_the_requesters_deadline);

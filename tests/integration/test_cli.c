@@ -214,13 +214,14 @@ START_TEST(control_api_example_line)
 		"-e", "$CONTROL/receipts/v1/response",
 		"-m", "{\"commands\":[{\"command\":\"getStats\",\"correlationData\":\"1\"}]}", NULL};
 	expect_output(rr, 0, "{\"responses\":[{\"command\":\"getStats\",\"data\":{"
-			"\"pending\":0,\"pendingHighWater\":0,\"pendingByArea\":{},"
+			"\"pending\":0,\"pendingHighWater\":0,\"pendingBytes\":0,\"pendingByArea\":{},"
 			"\"totals\":{\"ok\":0,\"timeout\":0,\"no-responders\":0,\"responder-gone\":0,\"rejected\":0,"
 			"\"cancelled\":0,\"unmatched\":0,\"abandoned\":0},"
 			"\"rejectedByReason\":{\"bad-area\":0,\"bad-return-topic\":0,\"bad-return-area\":0,"
 			"\"foreign-return-area\":0,\"bad-client-id\":0,\"over-quota\":0,\"bad-timeout\":0,"
-			"\"correlation-too-long\":0,\"ambiguous-property\":0,\"retained-request\":0,\"no-memory\":0,\"topic-too-short\":0,\"not-authorized\":0,\"return-topic-not-writable\":0},"
-			"\"receiptMs\":{\"p50\":0,\"p99\":0,\"samples\":0}},\"correlationData\":\"1\"}]}\n");
+			"\"correlation-too-long\":0,\"ambiguous-property\":0,\"retained-request\":0,\"no-memory\":0,\"topic-too-short\":0,\"not-authorized\":0,\"return-topic-not-writable\":0,"
+			"\"return-topic-too-long\":0,\"resent-after-receipt\":0},"
+			"\"receiptMs\":{\"p50\":0,\"p99\":0,\"samples\":0},\"boundClientIds\":1},\"correlationData\":\"1\"}]}\n");
 
 	/* The same line with a wrong password is turned away at CONNECT. */
 	rr[10] = "wrong";

@@ -56,7 +56,7 @@ static void make_password_file(void)
  * refused by the plugin) and the given plugin options. */
 static void start_broker(const char *options)
 {
-	char conf[1024];
+	char conf[1536];
 	snprintf(conf, sizeof(conf), "password_file %s\nallow_anonymous true\n%s", pw_file, options);
 	broker_start(&broker, conf);
 }
@@ -188,6 +188,8 @@ static void expect_stats(struct client *admin, const char *by_area_a, const char
 		RECEIPTS_REJECT_OVER_QUOTA, RECEIPTS_REJECT_BAD_TIMEOUT, RECEIPTS_REJECT_CORRELATION_TOO_LONG,
 		RECEIPTS_REJECT_AMBIGUOUS, RECEIPTS_REJECT_RETAINED, RECEIPTS_REJECT_NO_MEMORY,
 		RECEIPTS_REJECT_TOPIC_TOO_SHORT, RECEIPTS_REJECT_NOT_AUTHORIZED, RECEIPTS_REJECT_RETURN_NOT_WRITABLE,
+		RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG,
+		RECEIPTS_REJECT_RESENT,
 	};
 	char by_reason[600] = "";
 	for(size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++){
@@ -198,15 +200,19 @@ static void expect_stats(struct client *admin, const char *by_area_a, const char
 	char *reply = control(admin, "{\"commands\":[{\"command\":\"getStats\",\"correlationData\":\"s-1\"}]}");
 	blank_number(reply, "p50", 0, 5000);
 	blank_number(reply, "p99", 300, 5000);
+	blank_number(reply, "pendingBytes", 2 * 170, 2 * 400);
 	/* pendingByArea is in hash-table order: either order is right. */
 	char expected[2][1500];
 	for(int i = 0; i < 2; i++){
 		snprintf(expected[i], sizeof(expected[i]), "{\"responses\":[{\"command\":\"getStats\",\"data\":{"
-				"\"pending\":2,\"pendingHighWater\":2,\"pendingByArea\":{%s,%s},"
+				"\"pending\":2,\"pendingHighWater\":2,\"pendingBytes\":#,\"pendingByArea\":{%s,%s},"
 				"\"totals\":{\"ok\":1,\"timeout\":1,\"no-responders\":1,\"responder-gone\":0,\"rejected\":1,"
 				"\"cancelled\":0,\"unmatched\":0,\"abandoned\":0},"
 				"\"rejectedByReason\":{%s},"
-				"\"receiptMs\":{\"p50\":#,\"p99\":#,\"samples\":3}},\"correlationData\":\"s-1\"}]}",
+				/* With password_file the ids of users are bound: admin's alone
+				 * here (the other clients have no username). */
+				"\"receiptMs\":{\"p50\":#,\"p99\":#,\"samples\":3},\"boundClientIds\":1},"
+				"\"correlationData\":\"s-1\"}]}",
 				i ? by_area_b : by_area_a, i ? by_area_a : by_area_b, by_reason);
 	}
 	ck_assert_msg(!strcmp(reply, expected[0]) || !strcmp(reply, expected[1]),
@@ -297,11 +303,21 @@ START_TEST(list_pending_filters_and_pages)
 			LIST "%s],\"offset\":0,\"count\":1,\"more\":false}},"
 			LIST "%s,%s,%s],\"offset\":0,\"count\":3,\"more\":false}},"
 			LIST "],\"offset\":0,\"count\":0,\"more\":false}},"
-			LIST "%s],\"offset\":0,\"count\":1,\"more\":true}},"
-			LIST "%s],\"offset\":1,\"count\":1,\"more\":true}},"
+			LIST "%s],\"offset\":0,\"count\":1,\"more\":true,\"cursor\":\"0.1\"}},"
+			LIST "%s],\"offset\":1,\"count\":1,\"more\":true,\"cursor\":\"1.2\"}},"
 			LIST "%s],\"offset\":2,\"count\":1,\"more\":false}},"
 			LIST "],\"offset\":0,\"count\":0,\"more\":false}}]}",
 			e[0], e[1], e[2], e[0], e[2], e[2], e[0], e[0], e[1], e[2], e[0], e[1], e[2]);
+	ck_assert_str_eq(reply, expected);
+	free(reply);
+
+	/* The first page's cursor goes on from the second request, once. */
+	reply = list_reply(admin, "{\"commands\":[{\"command\":\"listPending\",\"count\":1,\"cursor\":\"0.1\"},"
+			"{\"command\":\"listPending\",\"count\":1,\"cursor\":\"0.1\"}]}");
+	snprintf(expected, sizeof(expected), "{\"responses\":["
+			LIST "%s],\"offset\":0,\"count\":1,\"more\":true,\"cursor\":\"2.3\"}},"
+			"{\"command\":\"listPending\",\"error\":\"'cursor' is not one this selection's last page gave, "
+			"or has expired: list again from the start\"}]}", e[1]);
 #undef LIST
 	ck_assert_str_eq(reply, expected);
 	free(reply);
@@ -356,10 +372,10 @@ static void cancel_scene_end(struct cancel_scene *s)
 
 static void expect_cancelled(struct client *admin, const char *command, int count)
 {
-	char payload[400], expected[120];
+	char payload[400], expected[160];
 	snprintf(payload, sizeof(payload), "{\"commands\":[{\"command\":\"cancelPending\",%s}]}", command);
-	snprintf(expected, sizeof(expected), "{\"responses\":[{\"command\":\"cancelPending\",\"data\":{\"cancelled\":%d}}]}",
-			count);
+	snprintf(expected, sizeof(expected), "{\"responses\":[{\"command\":\"cancelPending\",\"data\":"
+			"{\"cancelled\":%d,\"selected\":%d,\"queued\":0}}]}", count, count);
 	control_expect(admin, payload, expected);
 }
 
@@ -391,8 +407,9 @@ START_TEST(cancel_all_of_a_requester)
 	struct cancel_scene s;
 	cancel_scene_start(&s);
 	expect_cancelled(s.admin, "\"requester\":\"rq-ca\",\"all\":true", 2);
-	expect_receipt(s.req_a, "ret/rq-ca/1", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, "c1", 1);
+	/* Newest first. */
 	expect_receipt(s.req_a, "ret/rq-ca/2", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, "c2", 1);
+	expect_receipt(s.req_a, "ret/rq-ca/1", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, "c1", 1);
 	ck_assert(client_quiet(s.req_a, RCPT_QUIET_MS));
 	late_answer_refused(s.resp, s.c2);
 	answer_gets_ok(s.resp, s.c3, s.req_b, "ret/rq-cb/1", "c3");
@@ -412,6 +429,38 @@ START_TEST(cancel_all_of_an_area)
 	answer_gets_ok(s.resp, s.c1, s.req_a, "ret/rq-ca/1", "c1");
 	answer_gets_ok(s.resp, s.c2, s.req_a, "ret/rq-ca/2", "c2");
 	cancel_scene_end(&s);
+}
+END_TEST
+
+
+/* Cancelling 700 of an area: 300 at once (one tick's worth), the rest over
+ * the next ticks; every one gets its cancelled receipt, newest first, and
+ * the log says when the queued part is done. */
+START_TEST(mass_cancel_spread_over_ticks)
+{
+	enum { N = 700 };
+	struct client *admin = admin_connect("ctl-admin-mc");
+	struct client *resp = subscriber("resp-mc", "req/mc");
+	struct client *req = requester("rq-mc");
+	char corr[16];
+	for(int i = 0; i < N; i++){
+		int len = snprintf(corr, sizeof(corr), "%d", i);
+		msg_free(send_request(req, "mc", "1", corr, (uint16_t)len, LONG_TIMEOUT, resp));
+	}
+	control_expect(admin, "{\"commands\":[{\"command\":\"cancelPending\",\"area\":\"mc\",\"all\":true}]}",
+			"{\"responses\":[{\"command\":\"cancelPending\",\"data\":{\"cancelled\":300,\"selected\":700,\"queued\":400}}]}");
+	for(int i = N - 1; i >= 0; i--){
+		snprintf(corr, sizeof(corr), "%d", i);
+		expect_receipt(req, "ret/rq-mc/1", "", RECEIPTS_STATUS_CANCELLED, RECEIPTS_REASON_CANCELLED, corr, 1);
+	}
+	ck_assert(broker_log_wait(&broker, "receipts: control: queued cancellation of area 'mc' done", RCPT_ARRIVAL_MS));
+	ck_assert(client_quiet(req, RCPT_QUIET_MS));
+	ck_assert(client_quiet(resp, 0));
+	control_expect(admin, "{\"commands\":[{\"command\":\"listPending\"}]}",
+			"{\"responses\":[{\"command\":\"listPending\",\"data\":{\"pending\":[],\"offset\":0,\"count\":0,\"more\":false}}]}");
+	client_free(req);
+	client_free(resp);
+	client_free(admin);
 }
 END_TEST
 
@@ -614,7 +663,7 @@ START_TEST(reply_goes_to_the_sender_only)
 	struct client *admin1 = admin_connect("ctl-admin-r1");
 	struct client *admin2 = admin_connect("ctl-admin-r2");
 	control_expect(admin1, "{\"commands\":[{\"command\":\"cancelPending\",\"area\":\"none\",\"all\":true}]}",
-			"{\"responses\":[{\"command\":\"cancelPending\",\"data\":{\"cancelled\":0}}]}");
+			"{\"responses\":[{\"command\":\"cancelPending\",\"data\":{\"cancelled\":0,\"selected\":0,\"queued\":0}}]}");
 	ck_assert(client_quiet(admin2, RCPT_QUIET_MS));
 	ck_assert(client_quiet(admin1, 0));
 	client_free(admin1);
@@ -648,7 +697,7 @@ END_TEST
 
 START_TEST(get_config_reflects_the_options)
 {
-	char state[128], options[600], expected[900];
+	char state[128], options[900], expected[1200];
 	snprintf(state, sizeof(state), "%s/receipts.state", pw_dir);
 	snprintf(options, sizeof(options),
 			"plugin_opt_" RECEIPTS_OPT_CONTROL_USERS " " ADMIN_USER ", ops\n"
@@ -656,17 +705,24 @@ START_TEST(get_config_reflects_the_options)
 			"plugin_opt_" RECEIPTS_OPT_MAX_PENDING " 50\n"
 			"plugin_opt_" RECEIPTS_OPT_MAX_PENDING_PER_CLIENT " 7\n"
 			"plugin_opt_" RECEIPTS_OPT_MAX_CORRELATION_LEN " 32\n"
+			"plugin_opt_" RECEIPTS_OPT_MAX_PENDING_PER_USER " 6\n"
+			"plugin_opt_" RECEIPTS_OPT_MAX_PENDING_ANONYMOUS " 40\n"
+			"plugin_opt_" RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN " 100\n"
+			"plugin_opt_" RECEIPTS_OPT_MAX_PENDING_BYTES " 2097152\n"
 			"plugin_opt_" RECEIPTS_OPT_ACL_FALLBACK " defer\n"
 			"plugin_opt_" RECEIPTS_OPT_SYS_INTERVAL_S " 0\n"
 			"plugin_opt_" RECEIPTS_OPT_STATE_FILE " %s\n"
-			"plugin_opt_" RECEIPTS_OPT_SAVE_INTERVAL_S " 9", state);
+			"plugin_opt_" RECEIPTS_OPT_SAVE_INTERVAL_S " 9\n"
+			"plugin_opt_" RECEIPTS_OPT_JOURNAL_SYNC " true", state);
 	start_broker(options);
 	snprintf(expected, sizeof(expected),
 			"{\"responses\":[{\"command\":\"getConfig\",\"data\":{\"request_prefix\":\"req\",\"return_prefix\":\"ret\","
 			"\"default_timeout_ms\":2000,\"max_timeout_ms\":60000,\"max_pending\":50,\"max_pending_per_client\":7,"
-			"\"max_correlation_len\":32,\"acl_fallback\":\"defer\",\"open_return_topics\":\"off\",\"sys_interval_s\":0,"
-			"\"state_file\":\"%s\",\"save_interval_s\":9,"
-			"\"control_users\":[\"admin\",\"ops\"]},\"correlationData\":\"cf\"}]}", state);
+			"\"max_pending_per_user\":6,\"max_pending_anonymous\":40,\"max_pending_bytes\":2097152,"
+			"\"max_correlation_len\":32,\"max_return_topic_len\":100,\"acl_fallback\":\"defer\",\"open_return_topics\":\"off\","
+			"\"sys_interval_s\":0,\"state_file\":\"%s\",\"save_interval_s\":9,\"journal_sync\":true,"
+			"\"control_users\":[\"admin\",\"ops\"],\"bind_client_ids\":true,\"qos2_release_grace_ms\":1000},"
+			"\"correlationData\":\"cf\"}]}", state);
 	/* With acl_fallback defer and no other ACL source the broker denies
 	 * what the plugin defers; the control topics are the plugin's own. */
 	struct client *admin = admin_connect("ctl-admin-cf");
@@ -775,6 +831,7 @@ Suite *control_suite(void)
 	tcase_add_test(commands, cancel_one_by_correlation);
 	tcase_add_test(commands, cancel_all_of_a_requester);
 	tcase_add_test(commands, cancel_all_of_an_area);
+	tcase_add_test(commands, mass_cancel_spread_over_ticks);
 	tcase_add_test(commands, cancel_errors_cancel_nothing);
 	tcase_add_test(commands, bad_input_gets_errors_and_runs_nothing);
 	tcase_add_test(commands, only_control_users_may_use_the_api);

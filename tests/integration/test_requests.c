@@ -20,7 +20,7 @@
 #define TICK_SLACK_MS 200
 /* "At once": far below any timeout the requests here carry. */
 #define AT_ONCE_MS 500
-/* QoS 2 no-responders waits for a 1 s grace period, checked on the tick. */
+/* QoS 2 no-responders waits for the harness's 1 s grace period, checked on the tick. */
 #define QOS2_GRACE_MS (1000 + TICK_SLACK_MS + 300)
 /* A timeout that no test waits for: the request stays pending. */
 #define LONG_TIMEOUT "5000"

@@ -98,9 +98,10 @@ static void assert_log_has(const char *needle)
 	ck_assert_msg(broker_log_wait(&broker, needle, RCPT_ARRIVAL_MS), "not in the broker log: %s", needle);
 }
 
-/* Debian's broker exports mosquitto_acl_check, through which the plugin
- * asks the other access control; one built from the release sources (the
- * release matrix) does not, and the plugin says so at start. */
+/* The plugin asks the other access control through mosquitto_acl_check:
+ * exported by Debian's broker, found in the symbol table of one built from
+ * the release sources (the release matrix). A stripped binary that does
+ * not export it has neither, and the plugin says so at start. */
 static bool others_can_be_asked(void)
 {
 	assert_log_has("receipts: started: ");
@@ -309,7 +310,14 @@ END_TEST
 
 /* ---- dynamic-security ---- */
 
+static void start_with_dynsec_and(const char *more);
+
 static void start_with_dynsec(void)
+{
+	start_with_dynsec_and(NULL);
+}
+
+static void start_with_dynsec_and(const char *more)
 {
 	make_side_dir();
 	/* The broker may rewrite the file beside it. */
@@ -318,7 +326,8 @@ static void start_with_dynsec(void)
 	const char *const argv[] = {"mosquitto_ctrl", "dynsec", "init", side_path, "admin", "admin-secret", NULL};
 	ck_assert_int_eq(run_command(argv, 5000, NULL), 0);
 	char conf[512];
-	snprintf(conf, sizeof(conf), "plugin %s\nplugin_opt_config_file %s", DYNSEC_PLUGIN, side_path);
+	snprintf(conf, sizeof(conf), "%s\nplugin %s\nplugin_opt_config_file %s", more ? more : "",
+			DYNSEC_PLUGIN, side_path);
 	broker_start(&broker, conf);
 }
 
@@ -355,6 +364,31 @@ START_TEST(dynsec_anonymous_create_client_fails)
 	ck_assert_msg(strstr(reply, "mallory") == NULL, "anonymous createClient went through: %s", reply);
 	free(reply);
 	ck_assert(client_quiet(anon, RCPT_QUIET_MS));
+	client_free(admin);
+	client_free(anon);
+	stop_all();
+}
+END_TEST
+
+/* acl_fallback allow forced over dynamic-security: ordinary topics are the
+ * operator's choice (and a warning), $ topics never. */
+START_TEST(dynsec_forced_allow_never_opens_dollar_topics)
+{
+	start_with_dynsec_and("plugin_opt_" RECEIPTS_OPT_ACL_FALLBACK " allow");
+	assert_log_has("receipts: plugin_opt_acl_fallback allow, but plugin " DYNSEC_PLUGIN);
+	struct client *anon = client_connect(&broker, "anon", true);
+	ck_assert_int_eq(client_publish_str(anon, DYNSEC_TOPIC,
+			"{\"commands\":[{\"command\":\"createClient\",\"username\":\"mallory\",\"password\":\"x\"}]}",
+			1, false, NULL), MQTT_RC_NOT_AUTHORIZED);
+	ck_assert_int_eq(client_subscribe(anon, "$SYS/#", 1), MQTT_RC_NOT_AUTHORIZED);
+	ck_assert_int_eq(client_subscribe(anon, "news/#", 1), 1);
+	ck_assert_int_eq(client_publish_str(anon, "news/x", "allowed", 1, false, NULL), 0);
+	msg_free(expect_on(anon, "news/x"));
+	struct client *admin = client_connect_auth(&broker, "admin-c", true, "admin", "admin-secret");
+	ck_assert_int_eq(client_subscribe(admin, DYNSEC_TOPIC "/response", 1), 1);
+	char *reply = dynsec_command(admin, "{\"commands\":[{\"command\":\"listClients\"}]}");
+	ck_assert_msg(strstr(reply, "mallory") == NULL, "anonymous createClient went through: %s", reply);
+	free(reply);
 	client_free(admin);
 	client_free(anon);
 	stop_all();
@@ -430,6 +464,7 @@ Suite *transparency_suite(void)
 	tcase_add_test(tc, dynsec_anonymous_create_client_fails);
 	tcase_add_test(tc, dynsec_requests_and_receipts);
 	tcase_add_test(tc, plugin_loaded_before_ours_is_warned);
+	tcase_add_test(tc, dynsec_forced_allow_never_opens_dollar_topics);
 	suite_add_tcase(s, tc);
 	return s;
 }

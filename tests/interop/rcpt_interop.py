@@ -231,18 +231,17 @@ def check_receipt(m, topic, payload, correlation, status, reason=None, qos=1):
 
 
 def check_request(m, topic, payload, requester, correlation=None, response_topic=None):
-    """A delivered request: the broker vouches for the requester, and a
-    request without correlation got 8 bytes of the broker's own."""
+    """A delivered request: the broker vouches for the requester, and the
+    responder gets the broker's 16-byte token, never the requester's own
+    correlation (which may be None: it sent none)."""
     check_eq(m.topic, topic, 'request topic')
     check_eq(m.payload, payload, 'request payload')
     check_eq(m.users(REQUESTER), [requester], 'requester property')
     if response_topic is not None:
         check_eq(m.response_topic, response_topic, 'request response topic')
-    if correlation is None:
-        check(m.correlation is not None and len(m.correlation) == 8,
-              'broker-made correlation expected (8 bytes), got %r' % (m.correlation,))
-    else:
-        check_eq(m.correlation, correlation, 'request correlation')
+    check(m.correlation is not None and len(m.correlation) == 16,
+          'a 16-byte token expected as correlation, got %r' % (m.correlation,))
+    check(m.correlation != correlation, 'the requester\'s correlation reached the responder')
 
 
 # --------------------------------------------------------------------------

@@ -105,8 +105,11 @@ def logging_start_up_line_states_effective_options(fx):
     check_eq(stated, {
         'request_prefix': 'ask/here', 'return_prefix': 'ret', 'default_timeout_ms': '1234',
         'max_timeout_ms': '300000', 'max_pending': '1000000', 'max_pending_per_client': '10000',
-        'max_correlation_len': '256', 'acl_fallback': 'defer', 'open_return_topics': 'off', 'sys_interval_s': '0',
-        'state_file': '(none)', 'save_interval_s': '5', 'control_users': 'admin,ops'},
+        'max_pending_per_user': '10000', 'max_pending_anonymous': '0', 'max_pending_bytes': '268435456',
+        'max_correlation_len': '256', 'max_return_topic_len': '256', 'acl_fallback': 'defer',
+        'open_return_topics': 'off', 'sys_interval_s': '0', 'state_file': '(none)', 'save_interval_s': '5',
+        'journal_sync': 'false', 'bind_client_ids': 'false', 'qos2_release_grace_ms': '10000',
+        'control_users': 'admin,ops'},
         'effective options')
     check(access.startswith('topics not ours: left to the other access control (acl_fallback set: no acl_file, '
                             'auth_plugin or other plugin in '), 'access decision in the start-up line: %r' % access)

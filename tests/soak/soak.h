@@ -151,7 +151,10 @@ struct soak_stats {
 struct soak_counts {
 	uint64_t receipts[SOAK_S_COUNT];  /* first receipts, by status */
 	uint64_t extra_receipts;          /* second and later receipts of a request */
-	uint64_t misrouted;               /* receipts for a correlation this session did not send */
+	uint64_t misrouted;               /* receipts for a correlation this client id did not send */
+	uint64_t inherited;               /* receipts of an earlier session's request, reaching the
+	                                   * session of the same client id that holds its return
+	                                   * area now (README: requests outlive a connection) */
 	uint64_t bad_shape;               /* wrong properties or payload on a receipt */
 	uint64_t bad_delivery;            /* a request delivered with wrong properties */
 	uint64_t multi_delivery;          /* a request delivered to a second responder */

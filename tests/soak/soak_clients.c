@@ -357,11 +357,19 @@ static void on_receipt(struct soak *s, struct soak_client *c, const struct mosqu
 {
 	uint32_t id;
 	struct soak_request *r = find_request(s, props, &id);
-	/* Only this session's own requests may come back to it. */
-	if(r == NULL || r->requester != c->index || r->requester_epoch != c->epoch
-			|| strcmp(msg->topic, c->return_topic)){
+	/* Only this client id's own requests may come back to it. */
+	if(r == NULL || r->requester != c->index || strcmp(msg->topic, c->return_topic)){
 		s->counts.misrouted++;
 		if(s->opts.verbose) fprintf(stderr, "soak: misrouted receipt on '%s' at %s\n", msg->topic, c->id);
+		return;
+	}
+	/* A request of an earlier session of this client id: its receipt is
+	 * published like any message and reaches the session subscribed now.
+	 * Still at most one per request; the tally counts it as lost with the
+	 * requester that left. */
+	if(r->requester_epoch != c->epoch){
+		if(r->receipts++ > 0) s->counts.extra_receipts++;
+		else s->counts.inherited++;
 		return;
 	}
 	if(r->receipts++ > 0){

@@ -271,9 +271,10 @@ static void print_report(const struct soak *s, const struct soak_report *r, cons
 		printf(" %s %llu%s", soak_status_name(st), (unsigned long long)k->receipts[st],
 				st + 1 < SOAK_S_COUNT ? "," : "");
 	}
-	printf("; requests open when their requester left: %llu (%llu leaves); responder cuts %llu\n",
+	printf("; requests open when their requester left: %llu (%llu leaves; %llu of their receipts reached "
+			"the next session of the same id); responder cuts %llu\n",
 			(unsigned long long)k->dropped, (unsigned long long)k->requester_leaves,
-			(unsigned long long)k->responder_cuts);
+			(unsigned long long)k->inherited, (unsigned long long)k->responder_cuts);
 	if(r->after.valid && r->before.valid){
 		printf("plugin totals:");
 		for(int st = SOAK_S_OK; st < SOAK_S_COUNT; st++) printf(" %s %.0f,", soak_status_name(st), delta(r, st));

@@ -17,10 +17,13 @@ int main(void)
 	srunner_add_suite(sr, control_suite());
 	srunner_add_suite(sr, state_suite());
 	srunner_add_suite(sr, props_suite());
+	srunner_add_suite(sr, identity_suite());
+	srunner_add_suite(sr, qos2_suite());
 	srunner_add_suite(sr, others_suite());
 	srunner_add_suite(sr, brokerconf_suite());
 	srunner_add_suite(sr, trust_suite());
 	srunner_add_suite(sr, network_suite());
+	srunner_add_suite(sr, selfsym_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -16,9 +16,12 @@ Suite *sessions_suite(void);
 Suite *control_suite(void);
 Suite *state_suite(void);
 Suite *props_suite(void);
+Suite *identity_suite(void);
+Suite *qos2_suite(void);
 Suite *others_suite(void);
 Suite *brokerconf_suite(void);
 Suite *trust_suite(void);
 Suite *network_suite(void);
+Suite *selfsym_suite(void);
 
 #endif

@@ -26,6 +26,7 @@ static void teardown(void)
 static const char *const numeric[] = {
 	RECEIPTS_OPT_DEFAULT_TIMEOUT_MS, RECEIPTS_OPT_MAX_TIMEOUT_MS, RECEIPTS_OPT_MAX_PENDING,
 	RECEIPTS_OPT_MAX_PENDING_PER_CLIENT, RECEIPTS_OPT_MAX_CORRELATION_LEN, RECEIPTS_OPT_SYS_INTERVAL_S,
+	RECEIPTS_OPT_MAX_PENDING_PER_USER, RECEIPTS_OPT_MAX_PENDING_ANONYMOUS, RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN,
 };
 #define NUMERIC_COUNT ((int)(sizeof(numeric) / sizeof(numeric[0])))
 
@@ -36,6 +37,9 @@ static uint32_t *numeric_slot(const char *name)
 	if(!strcmp(name, RECEIPTS_OPT_MAX_PENDING)) return &cfg.max_pending;
 	if(!strcmp(name, RECEIPTS_OPT_MAX_PENDING_PER_CLIENT)) return &cfg.max_pending_per_client;
 	if(!strcmp(name, RECEIPTS_OPT_MAX_CORRELATION_LEN)) return &cfg.max_correlation_len;
+	if(!strcmp(name, RECEIPTS_OPT_MAX_PENDING_PER_USER)) return &cfg.max_pending_per_user;
+	if(!strcmp(name, RECEIPTS_OPT_MAX_PENDING_ANONYMOUS)) return &cfg.max_pending_anonymous;
+	if(!strcmp(name, RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN)) return &cfg.max_return_topic_len;
 	return &cfg.sys_interval_s;
 }
 
@@ -55,6 +59,10 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.max_pending, 1000000);
 	ck_assert_uint_eq(cfg.max_pending_per_client, 10000);
 	ck_assert_uint_eq(cfg.max_correlation_len, 256);
+	ck_assert_uint_eq(cfg.max_pending_per_user, 10000);
+	ck_assert_uint_eq(cfg.max_pending_anonymous, 0);
+	ck_assert_uint_eq(cfg.max_return_topic_len, 256);
+	ck_assert_uint_eq(cfg.max_pending_bytes, 268435456u);
 	ck_assert_int_eq(cfg.acl_fallback, RCPT_FALLBACK_AUTO);
 	ck_assert_int_eq(cfg.open_return_topics, RCPT_OPEN_RETURN_OFF);
 	ck_assert_uint_eq(cfg.sys_interval_s, 10);
@@ -66,12 +74,14 @@ END_TEST
 
 START_TEST(test_describe)
 {
-	char line[512];
+	char line[1024];
 	rcpt_config__describe(&cfg, line, sizeof(line));
 	ck_assert_str_eq(line, "request_prefix=req return_prefix=ret default_timeout_ms=30000 "
 			"max_timeout_ms=300000 max_pending=1000000 max_pending_per_client=10000 "
-			"max_correlation_len=256 acl_fallback=auto open_return_topics=off sys_interval_s=10 "
-			"state_file=(none) save_interval_s=5 control_users=(none: control API off)");
+			"max_pending_per_user=10000 max_pending_anonymous=0 max_pending_bytes=268435456 "
+			"max_correlation_len=256 max_return_topic_len=256 acl_fallback=auto open_return_topics=off sys_interval_s=10 "
+			"state_file=(none) save_interval_s=5 journal_sync=false bind_client_ids=auto "
+			"qos2_release_grace_ms=10000 control_users=(none: control API off)");
 	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_CONTROL_USERS, "admin,ops", err, sizeof(err)), RCPT_OK);
 	rcpt_config__describe(&cfg, line, sizeof(line));
 	ck_assert_ptr_nonnull(strstr(line, " control_users=admin,ops"));
@@ -136,6 +146,9 @@ START_TEST(test_numeric_bounds_accepted)
 		{"1", "777", "100000000", 1, 777, 100000000},
 		{"1", "42", "65535", 1, 42, 65535},
 		{"0", "60", "86400", 0, 60, 86400},
+		{"1", "777", "100000000", 1, 777, 100000000},
+		{"0", "777", "100000000", 0, 777, 100000000},
+		{"1", "42", "65535", 1, 42, 65535},
 	};
 	const char *name = numeric[_i];
 	uint32_t *slot = numeric_slot(name);
@@ -150,8 +163,9 @@ END_TEST
 
 START_TEST(test_numeric_bad_refused)
 {
-	static const char *const over[] = {"86400001", "86400001", "100000001", "100000001", "65536", "86401"};
-	static const char *const under[] = {"0", "0", "0", "0", "0", "-0"};
+	static const char *const over[] = {"86400001", "86400001", "100000001", "100000001", "65536", "86401",
+		"100000001", "100000001", "65536"};
+	static const char *const under[] = {"0", "0", "0", "0", "0", "-0", "0", "-0", "0"};
 	const char *bad[] = {under[_i], "-1", "", " 5", "5 ", "+5", "1x", "abc", "1.5",
 		"18446744073709551616", "4294967297", over[_i]};
 	const char *name = numeric[_i];
@@ -163,6 +177,40 @@ START_TEST(test_numeric_bad_refused)
 				"%s='%s' accepted", name, bad[k]);
 		assert_err_names(name);
 		ck_assert_uint_eq(*slot, before);
+	}
+}
+END_TEST
+
+START_TEST(test_journal_sync_parsed)
+{
+	ck_assert(!cfg.journal_sync);
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_JOURNAL_SYNC, "true", err, sizeof(err)), RCPT_OK);
+	ck_assert(cfg.journal_sync);
+	const char *bad[] = {"", "1", "yes", "TRUE", "true ", "on"};
+	for(size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++){
+		ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_JOURNAL_SYNC, bad[k], err, sizeof(err)), RCPT_ERR_INVAL);
+		assert_err_names(RECEIPTS_OPT_JOURNAL_SYNC);
+		ck_assert(cfg.journal_sync);
+	}
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_JOURNAL_SYNC, "false", err, sizeof(err)), RCPT_OK);
+	ck_assert(!cfg.journal_sync);
+}
+END_TEST
+
+/* A byte count from 4 KiB to 1 TiB. */
+START_TEST(test_pending_bytes_parsed)
+{
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_MAX_PENDING_BYTES, "4096", err, sizeof(err)), RCPT_OK);
+	ck_assert_uint_eq(cfg.max_pending_bytes, 4096);
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_MAX_PENDING_BYTES, "1099511627776", err, sizeof(err)), RCPT_OK);
+	ck_assert_uint_eq(cfg.max_pending_bytes, 1099511627776u);
+	const char *bad[] = {"4095", "1099511627777", "0", "-1", "", " 5", "1M", "18446744073709551616"};
+	for(size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++){
+		err[0] = '\0';
+		ck_assert_msg(rcpt_config__set(&cfg, RECEIPTS_OPT_MAX_PENDING_BYTES, bad[k], err, sizeof(err)) == RCPT_ERR_INVAL,
+				"'%s' accepted", bad[k]);
+		assert_err_names(RECEIPTS_OPT_MAX_PENDING_BYTES);
+		ck_assert_uint_eq(cfg.max_pending_bytes, 1099511627776u);
 	}
 }
 END_TEST
@@ -299,6 +347,8 @@ Suite *config_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_describe);
+	tcase_add_test(tc, test_pending_bytes_parsed);
+	tcase_add_test(tc, test_journal_sync_parsed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");

@@ -42,8 +42,8 @@ START_TEST(test_nobody_reached_each_event)
 	switch(_i){
 		case 0: rcpt_core__settle(core); break;
 		case 1: rcpt_core__on_publish(core, &other, &d); t_note(&d); ck_assert_int_eq(d.action, RCPT_PASS); break;
-		case 2: rcpt_core__on_disconnect(core, "Z", true); break;
-		case 3: rcpt_core__on_disconnect(core, NULL, true); break;
+		case 2: rcpt_core__on_disconnect(core, "Z", NULL, true); break;
+		case 3: rcpt_core__on_disconnect(core, NULL, NULL, true); break;
 		case 4: rcpt_core__on_tick(core); break;
 	}
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
@@ -140,7 +140,7 @@ START_TEST(test_qos2_never_released)
 	t_request(core, &m, t_key(0));
 	rcpt_core__settle(core);
 	rcpt_core__on_tick(core);
-	fake_host__advance_ms(RCPT_RELEASE_GRACE_MS - 1);
+	fake_host__advance_ms(core->cfg.qos2_release_grace_ms - 1);
 	rcpt_core__on_tick(core);
 	ck_assert_uint_eq(fake_host__publish_count(), 0);
 	ck_assert_uint_eq(t_stats(core).pending, 1);
@@ -389,6 +389,122 @@ START_TEST(test_publish_failure_logged)
 }
 END_TEST
 
+/* ---- fan-out: linear in the recipients ---- */
+
+/* One request to 200,000 recipients, each READ-checked twice (two
+ * matching subscriptions, and a check of another recipient between), then
+ * answered-to-check and disconnected one by one. Work per delivery or per
+ * disconnect that grew with the recipients would take minutes here (the
+ * sum over 200,000 steps of up to 200,000 each), far past the test's
+ * timeout. */
+START_TEST(test_fan_out_linear)
+{
+	enum { N = 200000 };
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	struct rcpt_pending *p = t_request(core, &m, t_key(0)).pending;
+	char id[32], prev[32] = "";
+	for(unsigned i = 0; i < N; i++){
+		snprintf(id, sizeof(id), "R%u", i);
+		t_read(core, t_key(0), "req/A", id);
+		t_read(core, t_key(0), "req/A", id);
+		if(prev[0]) t_read(core, t_key(0), "req/A", prev);
+		memcpy(prev, id, sizeof(id));
+	}
+	ck_assert_uint_eq(p->live_deliveries, N);
+	rcpt_core__settle(core);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	/* A receipt from someone it did not reach costs the shorter list. */
+	struct rcpt_publish stranger = t_ans("S", "ret/C/x", "c1", 2);
+	core_publish(&stranger);
+	ck_assert_uint_eq(t_stats(core).pending, 1);
+	for(unsigned i = 0; i < N; i++){
+		snprintf(id, sizeof(id), "R%u", i);
+		rcpt_core__on_disconnect(core, id, NULL, true);
+		if(i + 1 < N) ck_assert_uint_eq(fake_host__publish_count(), 0);
+	}
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);
+	ck_assert_uint_eq(t_stats(core).pending, 0);
+	ck_assert_uint_eq(rcpt_clients__count(&core->clients), 0);
+}
+END_TEST
+
+/* A recipient leaving from the middle, the front and the back of a
+ * request's list keeps the others; a receipt from each one left is taken. */
+START_TEST(test_fan_out_leave_any_order)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	struct rcpt_pending *p = t_request(core, &m, t_key(0)).pending;
+	static const char *const ids[] = {"R0", "R1", "R2", "R3", "R4"};
+	for(int i = 0; i < 5; i++) t_read(core, t_key(0), "req/A", ids[i]);
+	rcpt_core__settle(core);
+	rcpt_core__on_disconnect(core, "R2", NULL, true);
+	rcpt_core__on_disconnect(core, "R0", NULL, true);
+	rcpt_core__on_disconnect(core, "R4", NULL, true);
+	ck_assert_uint_eq(p->live_deliveries, 2);
+	ck_assert(rcpt_pending__delivered_to(p, rcpt_clients__find(&core->clients, "R1")));
+	ck_assert(rcpt_pending__delivered_to(p, rcpt_clients__find(&core->clients, "R3")));
+	ck_assert_ptr_null(rcpt_clients__find(&core->clients, "R2"));
+	rcpt_core__on_disconnect(core, "R1", NULL, true);
+	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	rcpt_core__on_disconnect(core, "R3", NULL, true);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);
+}
+END_TEST
+
+/* 200,000 QoS 2 requests waiting for their PUBREL: each new one is checked
+ * against them for a retransmission without walking them all (a walk
+ * would take minutes here: the sum over 200,000 of up to 200,000 each). A
+ * retransmission deep among them is still recognised, and their
+ * no-responders verdicts are spread over ticks like expiries. */
+START_TEST(test_qos2_many_waiting)
+{
+	enum { N = 200000, IDS = 40 };
+	/* Each its own return area: payloads are told apart by a 32-bit hash
+	 * only, which two of 200,000 may share. */
+	char id[16], area[16];
+	struct rcpt_publish middle;
+	char middle_id[16], middle_area[16];
+	for(unsigned i = 0; i < N; i++){
+		snprintf(id, sizeof(id), "C%u", i % IDS);
+		snprintf(area, sizeof(area), "N%u", i);
+		struct rcpt_publish m = t_req(id, "req/A", NULL, NULL);
+		m.qos = 2;
+		m.return_area_count = 1;
+		m.return_area = area;
+		m.payload = (struct rcpt_bytes){"question", 8};
+		t_request(core, &m, t_key(i % 8192));
+		if(i == N / 2){
+			memcpy(middle_id, id, sizeof(id));
+			memcpy(middle_area, area, sizeof(area));
+		}
+	}
+	ck_assert_uint_eq(rcpt_tracking__waiting(&core->tracking), N);
+	middle = t_req(middle_id, "req/A", NULL, NULL);
+	middle.qos = 2;
+	middle.return_area_count = 1;
+	middle.return_area = middle_area;
+	middle.payload = (struct rcpt_bytes){"question", 8};
+	struct rcpt_decision d = core_publish(&middle);
+	ck_assert_int_eq(d.action, RCPT_REQUEST);
+	ck_assert_ptr_null(d.pending);
+	ck_assert_uint_eq(t_stats(core).pending, N);
+	/* Past the grace period all end no-responders, a tick's worth at a
+	 * time; none is left waiting. */
+	fake_host__advance_ms(core->cfg.qos2_release_grace_ms);
+	size_t seen = 0;
+	while(t_stats(core).pending > 0){
+		rcpt_core__on_tick(core);
+		ck_assert_uint_le(fake_host__publish_count() - seen, RCPT_EXPIRIES_PER_TICK);
+		ck_assert_uint_gt(fake_host__publish_count(), seen);
+		seen = fake_host__publish_count();
+	}
+	ck_assert_uint_eq(rcpt_tracking__waiting(&core->tracking), 0);
+	ck_assert_uint_eq(fake_host__publish_count(), N);
+}
+END_TEST
+
 Suite *delivery_suite(void)
 {
 	Suite *s = suite_create("delivery");
@@ -401,12 +517,23 @@ Suite *delivery_suite(void)
 	tcase_add_test(tc, test_two_requests_one_iteration);
 	tcase_add_test(tc, test_same_responder_twice);
 
+	tc = core_tcase(s, "fan-out");
+	tcase_add_test(tc, test_fan_out_linear);
+	tcase_add_test(tc, test_fan_out_leave_any_order);
+	/* Linear takes about a second; quadratic, minutes. */
+	tcase_set_timeout(tc, 20);
+
 	tc = core_tcase(s, "qos2");
 	tcase_add_test(tc, test_qos2_never_released);
 	tcase_add_test(tc, test_qos2_released);
 	tcase_add_test(tc, test_qos2_retransmission);
 	tcase_add_test(tc, test_qos2_retransmission_broker_correlation);
 	tcase_add_test(tc, test_qos2_other_payload);
+
+	tc = core_tcase(s, "qos2-scale");
+	tcase_add_test(tc, test_qos2_many_waiting);
+	/* Linear takes about a second; a walk per request, minutes. */
+	tcase_set_timeout(tc, 20);
 
 	tc = core_tcase(s, "timeouts");
 	tcase_add_test(tc, test_timeout);

@@ -14,6 +14,7 @@
 
 #include "bridges.h"
 #include "core_fixture.h"
+#include "core_parts.h"
 #include "fake_host.h"
 #include "network.h"
 #include "token.h"
@@ -35,6 +36,31 @@ static void edge_setup(void)
 	ck_assert_int_eq(rcpt_config__validate(&cfg, err, sizeof(err)), RCPT_OK);
 	core = rcpt_core__new(fake_host__host(), &cfg);
 	ck_assert_ptr_nonnull(core);
+}
+
+/* edge-a with client ids bound to users. */
+static void edge_binding_setup(void)
+{
+	fake_host__reset();
+	struct rcpt_config cfg;
+	char err[256] = "";
+	ck_assert_int_eq(rcpt_config__init(&cfg), RCPT_OK);
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_BROKER_NAME, "edge-a", err, sizeof(err)), RCPT_OK);
+	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_BIND_CLIENT_IDS, "true", err, sizeof(err)), RCPT_OK);
+	const char *const out[] = {"req/#", "ret/@core/#"};
+	ck_assert_int_eq(rcpt_netconf__add_uplink(&cfg.network, "core", UPLINK_ID, out, 2), RCPT_OK);
+	ck_assert_int_eq(rcpt_config__validate(&cfg, err, sizeof(err)), RCPT_OK);
+	core = rcpt_core__new(fake_host__host(), &cfg);
+	ck_assert_ptr_nonnull(core);
+}
+
+/* core: peers edge-a and edge-b, client ids bound to users. */
+static void core_binding_setup(void)
+{
+	fake_host__reset();
+	const char *const opts[] = {RECEIPTS_OPT_BROKER_NAME, "core", RECEIPTS_OPT_PEERS, "edge-a, edge-b",
+		RECEIPTS_OPT_BIND_CLIENT_IDS, "true", NULL};
+	core = t_core_new(opts);
 }
 
 /* core: peers edge-a and edge-b. */
@@ -146,7 +172,7 @@ START_TEST(test_hop_timeout_and_dropped_link_wait_for_the_deadline)
 	memcpy(token, d.add_correlation.ptr, RCPT_TOKEN_LEN);
 	rcpt_core__settle(core);
 	/* The bridge drops: silence, no verdict. */
-	rcpt_core__on_disconnect(core, UPLINK_ID, true);
+	rcpt_core__on_disconnect(core, UPLINK_ID, NULL, true);
 	fake_host__advance_ms(900);
 	/* The next broker's earlier deadline passes: no verdict for us either. */
 	struct rcpt_publish v = from_uplink("ret/@edge-a/alice/r");
@@ -271,6 +297,81 @@ START_TEST(test_peer_request_vouched_and_routed_on)
 	ck_assert_int_eq(r.action, RCPT_RECEIPT);
 	ck_assert_str_eq(r.new_topic, "ret/@edge-a/alice/r");
 	ck_assert_int_eq(r.restore_correlation.len, 0);
+}
+END_TEST
+
+/* requester-user is vouched like requester: taken from the peer, never the
+ * peer's own username; absent from the peer, absent here. */
+START_TEST(test_peer_requester_user_vouched)
+{
+	struct rcpt_publish m = from_peer("edge-a", "req/echo");
+	m.has_response_topic = true;
+	m.response_topic = "ret/@edge-a/alice/r";
+	m.requester = "alice";
+	m.requester_broker = "edge-a";
+	m.requester_user = "alice-user";
+	m.broker_property = RECEIPTS_PROP_REQUESTER;
+	m.broker_property_count = 3;
+	struct rcpt_decision d = t_request(core, &m, t_key(1));
+	ck_assert_int_eq(d.action, RCPT_REQUEST);
+	ck_assert_str_eq(d.requester_user, "alice-user");
+	ck_assert(d.keep_vouched);
+	/* Two requester-user: not one of each, so all are replaced. */
+	m.broker_property_count = 4;
+	d = t_request(core, &m, t_key(2));
+	ck_assert_str_eq(d.requester_user, "alice-user");
+	ck_assert(!d.keep_vouched);
+	/* None vouched: none added (the username "edge-a" is the peer's). */
+	m.requester_user = NULL;
+	m.broker_property_count = 2;
+	d = t_request(core, &m, t_key(3));
+	ck_assert_ptr_null(d.requester_user);
+	ck_assert(d.keep_vouched);
+}
+END_TEST
+
+/* With binding on, a peer's bridge id is bound to the peer's username once
+ * it acts, by the network and by client id binding alike; nobody else may
+ * log in with it. */
+START_TEST(test_peer_id_bound_to_its_username)
+{
+	struct rcpt_client_ref a = {.id = "bridge-edge-a", .username = "edge-a", .clean = false, .handle = "a"};
+	ck_assert(rcpt_core__on_connect(core, "bridge-edge-a", "edge-a"));
+	ck_assert_int_eq(rcpt_core__on_subscribe(core, "ret/@edge-a/#", &a), RCPT_ACCESS_ALLOW);
+	const struct rcpt_binding *b = rcpt_identity__find(&core->identity, "bridge-edge-a");
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(b->user, "edge-a");
+	ck_assert(rcpt_core__on_connect(core, "bridge-edge-a", "edge-a"));
+	ck_assert(!rcpt_core__on_connect(core, "bridge-edge-a", NULL));
+	ck_assert(!rcpt_core__on_connect(core, "bridge-edge-a", "edge-b"));
+	ck_assert_str_eq(fake_host__last_log(RCPT_LOG_NOTICE),
+			"refused CONNECT of client id 'bridge-edge-a' by user 'edge-b': the client id of a peer broker");
+	/* Its link dropping is silence, and keeps the binding. */
+	rcpt_core__on_disconnect(core, "bridge-edge-a", "edge-a", true);
+	ck_assert(!rcpt_core__on_connect(core, "bridge-edge-a", "edge-b"));
+}
+END_TEST
+
+/* This broker's own bridge acts without logging in here: it is neither
+ * bound to the username it carries (its account on the other broker) nor
+ * refused, and nobody may log in with its id. */
+START_TEST(test_uplink_not_bound_nor_refused)
+{
+	struct rcpt_publish m = t_req("alice", "req/echo", "ret/alice/r", "c1");
+	struct rcpt_decision d = t_request(core, &m, t_key(1));
+	ck_assert_int_eq(d.action, RCPT_REQUEST);
+	struct rcpt_publish v = from_uplink("ret/@edge-a/alice/r");
+	with_token(&v, d.add_correlation.ptr);
+	struct rcpt_decision r;
+	rcpt_core__on_publish(core, &v, &r);
+	ck_assert_int_eq(r.action, RCPT_RECEIPT);
+	struct rcpt_client_ref u = {.id = UPLINK_ID, .username = "edge-a", .clean = false, .handle = "u"};
+	ck_assert_int_eq(rcpt_core__on_subscribe(core, "req/#", &u), RCPT_ACCESS_FALLBACK);
+	ck_assert_ptr_null(rcpt_identity__find(&core->identity, UPLINK_ID));
+	ck_assert(!rcpt_core__on_connect(core, UPLINK_ID, "edge-a"));
+	ck_assert(!rcpt_core__on_connect(core, UPLINK_ID, NULL));
+	/* alice acted with no username: her id stays free. */
+	ck_assert(rcpt_core__on_connect(core, "alice", "bob"));
 }
 END_TEST
 
@@ -461,10 +562,19 @@ Suite *network_suite(void)
 	TCase *core_tc = tcase_create("core");
 	tcase_add_checked_fixture(core_tc, core_net_setup, core_teardown);
 	tcase_add_test(core_tc, test_peer_request_vouched_and_routed_on);
+	tcase_add_test(core_tc, test_peer_requester_user_vouched);
 	tcase_add_test(core_tc, test_peer_request_nobody_anywhere_answered_at_once);
 	tcase_add_test(core_tc, test_return_levels_of_brokers_are_theirs_alone);
 	tcase_add_test(core_tc, test_clients_keep_their_single_broker_contract);
 	suite_add_tcase(s, core_tc);
+	TCase *binding = tcase_create("binding");
+	tcase_add_checked_fixture(binding, core_binding_setup, core_teardown);
+	tcase_add_test(binding, test_peer_id_bound_to_its_username);
+	suite_add_tcase(s, binding);
+	TCase *edge_binding = tcase_create("edge binding");
+	tcase_add_checked_fixture(edge_binding, edge_binding_setup, core_teardown);
+	tcase_add_test(edge_binding, test_uplink_not_bound_nor_refused);
+	suite_add_tcase(s, edge_binding);
 	TCase *opts = tcase_create("options");
 	tcase_add_test(opts, test_network_options);
 	tcase_add_test(opts, test_topic_filters);

@@ -402,6 +402,144 @@ START_TEST(test_over_quota_global)
 }
 END_TEST
 
+/* Client ids of one user share the user's budget; other users and
+ * anonymous clients have their own; the user's record goes with its last
+ * request. */
+START_TEST(test_over_quota_per_user)
+{
+	static const char *const opts[] = {RECEIPTS_OPT_MAX_PENDING_PER_USER, "2", NULL};
+	core_recreate(opts);
+	struct rcpt_publish a = t_req("bob-1", "req/A", "ret/bob-1/x", "c1");
+	struct rcpt_publish b = t_req("bob-2", "req/A", "ret/bob-2/x", "c1");
+	struct rcpt_publish c = t_req("bob-3", "req/A", "ret/bob-3/x", "c1");
+	a.sender.username = b.sender.username = c.sender.username = "bob";
+	struct rcpt_decision da = accept(&a);
+	struct rcpt_decision db = accept(&b);
+	expect_refused(&c, RECEIPTS_REJECT_OVER_QUOTA, "ret/bob-3/x");
+	struct rcpt_publish eve = t_req("eve-1", "req/A", "ret/eve-1/x", "c1");
+	eve.sender.username = "eve";
+	accept(&eve);
+	for(int i = 0; i < 3; i++){
+		char id[16], topic[32];
+		snprintf(id, sizeof(id), "anon-%d", i);
+		snprintf(topic, sizeof(topic), "ret/%s/x", id);
+		struct rcpt_publish anon = t_req(id, "req/A", topic, "c1");
+		accept(&anon);
+	}
+	ck_assert_uint_eq(rcpt_clients__user_count(&core->clients), 2);
+	rcpt_core__request_abort(core, da.pending);
+	accept(&c);
+	rcpt_core__request_abort(core, db.pending);
+	ck_assert_uint_eq(rcpt_clients__find_user(&core->clients, "bob")->pending, 1);
+	ck_assert_uint_eq(t_stats(core).pending, 5);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+}
+END_TEST
+
+/* With a budget for them, clients without a username share it, whatever
+ * their client ids; users are not counted in it. */
+START_TEST(test_over_quota_anonymous)
+{
+	static const char *const opts[] = {RECEIPTS_OPT_MAX_PENDING_ANONYMOUS, "2", NULL};
+	core_recreate(opts);
+	struct rcpt_publish a = t_req("A", "req/A", "ret/A/x", "c1");
+	struct rcpt_publish b = t_req("B", "req/A", "ret/B/x", "c1");
+	struct rcpt_publish c = t_req("C", "req/A", "ret/C/x", "c1");
+	struct rcpt_decision da = accept(&a);
+	accept(&b);
+	expect_refused(&c, RECEIPTS_REJECT_OVER_QUOTA, "ret/C/x");
+	struct rcpt_publish bob = t_req("D", "req/A", "ret/D/x", "c1");
+	bob.sender.username = "bob";
+	accept(&bob);
+	rcpt_core__request_abort(core, da.pending);
+	accept(&c);
+	ck_assert_uint_eq(core->pending.anonymous_count, 2);
+	ck_assert_uint_eq(t_stats(core).pending, 3);
+}
+END_TEST
+
+/* The byte budget holds every record with its key: it takes exactly as
+ * many requests as fit, refuses the next, and takes one again when one
+ * ends. */
+START_TEST(test_over_quota_bytes)
+{
+	static const char *const opts[] = {RECEIPTS_OPT_MAX_PENDING_BYTES, "1048576", NULL};
+	core_recreate(opts);
+	const size_t each = rcpt_pending__record_bytes(strlen("ret/C/x"), 8);
+	const size_t fit = 1048576 / each;
+	struct rcpt_pending *first = NULL;
+	char corr[16];
+	for(size_t i = 0; i < fit; i++){
+		snprintf(corr, sizeof(corr), "%08zu", i);
+		struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", corr);
+		struct rcpt_decision d = accept(&m);
+		if(first == NULL) first = d.pending;
+	}
+	ck_assert_uint_eq(core->pending.bytes, fit * each);
+	snprintf(corr, sizeof(corr), "%08zu", fit);
+	struct rcpt_publish next = t_req("C", "req/A", "ret/C/x", corr);
+	expect_refused(&next, RECEIPTS_REJECT_OVER_QUOTA, "ret/C/x");
+	rcpt_core__request_abort(core, first);
+	accept(&next);
+	ck_assert_uint_eq(t_stats(core).pending, fit);
+}
+END_TEST
+
+/* A delivery beyond a request's first is counted in the bytes too, and
+ * given back when its recipient leaves. */
+START_TEST(test_pending_bytes_count_deliveries)
+{
+	struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", "c1");
+	t_request(core, &m, t_key(0));
+	size_t record = core->pending.bytes;
+	ck_assert_uint_eq(record, rcpt_pending__record_bytes(7, 2));
+	t_read(core, t_key(0), "req/A", "R1");
+	ck_assert_uint_eq(core->pending.bytes, record);
+	t_read(core, t_key(0), "req/A", "R2");
+	t_read(core, t_key(0), "req/A", "R3");
+	size_t per_delivery = (core->pending.bytes - record) / 2;
+	ck_assert_uint_gt(per_delivery, 0);
+	ck_assert_uint_eq(core->pending.bytes, record + 2 * per_delivery);
+	rcpt_core__on_disconnect(core, "R2", NULL, true);
+	ck_assert_uint_eq(core->pending.bytes, record + per_delivery);
+	rcpt_core__on_disconnect(core, "R1", NULL, true);
+	rcpt_core__on_disconnect(core, "R3", NULL, true);
+	ck_assert_uint_eq(core->pending.bytes, 0);
+}
+END_TEST
+
+/* The return topic is kept for the request's life: up to its limit, set
+ * or built from return-area. */
+START_TEST(test_return_topic_too_long)
+{
+	static char topic[300];
+	memset(topic, 'x', sizeof(topic) - 1);
+	memcpy(topic, "ret/C/", 6);
+	topic[256] = '\0';
+	struct rcpt_publish m = t_req("C", "req/A", topic, "c1");
+	accept(&m);
+	topic[256] = 'x';
+	topic[257] = '\0';
+	m = t_req("C", "req/A", topic, "c2");
+	expect_refused(&m, RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG, topic);
+	/* Outside the return prefix alike. */
+	memcpy(topic, "elsewhere/", 10);
+	m = t_req("C", "req/A", topic, "c3");
+	expect_refused(&m, RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG, topic);
+
+	static const char *const opts[] = {RECEIPTS_OPT_MAX_RETURN_TOPIC_LEN, "12", NULL};
+	core_recreate(opts);
+	struct rcpt_publish fits = t_req("C", "req/A", NULL, "c1");
+	fits.return_area_count = 1;
+	fits.return_area = "abcdef";            /* ret/C/abcdef: 12 */
+	accept(&fits);
+	struct rcpt_publish longer = t_req("C", "req/A", NULL, "c2");
+	longer.return_area_count = 1;
+	longer.return_area = "abcdefg";
+	expect_refused(&longer, RECEIPTS_REJECT_RETURN_TOPIC_TOO_LONG, "ret/C/abcdefg");
+}
+END_TEST
+
 START_TEST(test_bad_timeout)
 {
 	const char *bad[] = {"0", "00", "-5", "abc", " 5", "5 ", "", "1.5", "+5", "5ms", "0x10"};
@@ -550,6 +688,11 @@ Suite *requests_suite(void)
 	tcase_add_test(tc, test_same_pair_twice);
 	tcase_add_test(tc, test_over_quota_per_client);
 	tcase_add_test(tc, test_over_quota_global);
+	tcase_add_test(tc, test_over_quota_per_user);
+	tcase_add_test(tc, test_over_quota_anonymous);
+	tcase_add_test(tc, test_over_quota_bytes);
+	tcase_add_test(tc, test_pending_bytes_count_deliveries);
+	tcase_add_test(tc, test_return_topic_too_long);
 	tcase_add_test(tc, test_bad_timeout);
 	tcase_add_test(tc, test_huge_timeout_clamped);
 	tcase_add_test(tc, test_correlation_length_limit);

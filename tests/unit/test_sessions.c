@@ -43,11 +43,13 @@ static struct rcpt_decision answer(const char *responder, const char *requester,
 	return core_publish(&a);
 }
 
-static void assert_abandoned(uint64_t n)
+/* A requester's session that ended (or may have) keeps its request: the
+ * answer still ends it, and nothing was dropped. */
+static void assert_still_answerable(const char *requester, const char *corr)
 {
-	struct rcpt_stats s = t_stats(core);
-	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_ABANDONED], n);
-	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	ck_assert_uint_eq(t_stats(core).totals[RCPT_OUTCOME_ABANDONED], 0);
+	struct rcpt_decision d = answer("R", requester, corr);
+	ck_assert_int_eq(d.action, RCPT_RECEIPT);
 }
 
 static void assert_kept(uint64_t pending)
@@ -72,15 +74,16 @@ START_TEST(test_clean_requester_leaves)
 {
 	delivered("C", true, "c1", "R", true, 0);
 	delivered("C", true, "c2", "R", true, 1);
-	rcpt_core__on_disconnect(core, "C", true);
-	assert_abandoned(2);
-	assert_no_records();
-	struct rcpt_decision d = answer("R", "C", "c1");
-	ck_assert_int_eq(d.action, RCPT_REFUSE);
-	ck_assert_str_eq(d.reason, RECEIPTS_UNMATCHED_NOT_PENDING);
+	rcpt_core__on_disconnect(core, "C", NULL, true);
+	/* Its session may outlive the connection (clean start with a Session
+	 * Expiry Interval): both requests stay, one answered, one timed out. */
+	assert_kept(2);
+	assert_still_answerable("C", "c1");
 	fake_host__advance_ms(30000);
 	rcpt_core__on_tick(core);
-	ck_assert_uint_eq(fake_host__publish_count(), 0);
+	ck_assert_uint_eq(fake_host__publish_count(), 1);
+	t_assert_receipt(0, "ret/C/x", "c2", 2, 1, RECEIPTS_STATUS_TIMEOUT, RECEIPTS_REASON_DEADLINE);
+	assert_no_records();
 }
 END_TEST
 
@@ -88,8 +91,9 @@ END_TEST
 START_TEST(test_clean_requester_leaves_flag_ignored)
 {
 	delivered("C", true, "c1", "R", true, 0);
-	rcpt_core__on_disconnect(core, "C", false);
-	assert_abandoned(1);
+	rcpt_core__on_disconnect(core, "C", NULL, false);
+	assert_kept(1);
+	assert_still_answerable("C", "c1");
 	assert_no_records();
 }
 END_TEST
@@ -97,9 +101,9 @@ END_TEST
 START_TEST(test_persistent_requester_kept_through_reconnect)
 {
 	delivered("C", false, "c1", "R", true, 0);
-	rcpt_core__on_disconnect(core, "C", false);
+	rcpt_core__on_disconnect(core, "C", NULL, false);
 	assert_kept(1);
-	rcpt_core__on_disconnect(core, "C", true);    /* the takeover */
+	rcpt_core__on_disconnect(core, "C", NULL, true);    /* the takeover */
 	assert_kept(1);
 	seen_publishing("C", false);
 	assert_kept(1);
@@ -113,16 +117,17 @@ END_TEST
 START_TEST(test_persistent_requester_seen_by_read)
 {
 	delivered("C", false, "c1", "R", true, 0);
-	rcpt_core__on_disconnect(core, "C", false);
-	rcpt_core__on_disconnect(core, "C", true);
+	rcpt_core__on_disconnect(core, "C", NULL, false);
+	rcpt_core__on_disconnect(core, "C", NULL, true);
 	seen_reading("C", false);
 	assert_kept(1);
 	ck_assert_uint_eq(rcpt_sessions__unresolved(core), 0);
-	/* Back online and persistent: its next clean start ends it. */
-	rcpt_core__on_disconnect(core, "C", false);
-	rcpt_core__on_disconnect(core, "C", true);
+	/* Back with a clean start: the request is still answered. */
+	rcpt_core__on_disconnect(core, "C", NULL, false);
+	rcpt_core__on_disconnect(core, "C", NULL, true);
 	seen_reading("C", true);
-	assert_abandoned(1);
+	assert_kept(1);
+	assert_still_answerable("C", "c1");
 	assert_no_records();
 }
 END_TEST
@@ -130,13 +135,12 @@ END_TEST
 START_TEST(test_persistent_requester_back_clean)
 {
 	delivered("C", false, "c1", "R", true, 0);
-	rcpt_core__on_disconnect(core, "C", false);
-	rcpt_core__on_disconnect(core, "C", true);
+	rcpt_core__on_disconnect(core, "C", NULL, false);
+	rcpt_core__on_disconnect(core, "C", NULL, true);
 	seen_publishing("C", true);
-	assert_abandoned(1);
+	assert_kept(1);
+	assert_still_answerable("C", "c1");
 	assert_no_records();
-	struct rcpt_decision d = answer("R", "C", "c1");
-	ck_assert_int_eq(d.action, RCPT_REFUSE);
 }
 END_TEST
 
@@ -144,9 +148,10 @@ END_TEST
 START_TEST(test_offline_requester_back_clean)
 {
 	delivered("C", false, "c1", "R", true, 0);
-	rcpt_core__on_disconnect(core, "C", false);
+	rcpt_core__on_disconnect(core, "C", NULL, false);
 	seen_publishing("C", true);
-	assert_abandoned(1);
+	assert_kept(1);
+	assert_still_answerable("C", "c1");
 	assert_no_records();
 }
 END_TEST
@@ -156,21 +161,23 @@ END_TEST
 START_TEST(test_taken_over_then_leaves)
 {
 	delivered("C", false, "c1", "R", true, 0);
-	rcpt_core__on_disconnect(core, "C", false);
-	rcpt_core__on_disconnect(core, "C", true);
-	rcpt_core__on_disconnect(core, "C", false);
+	rcpt_core__on_disconnect(core, "C", NULL, false);
+	rcpt_core__on_disconnect(core, "C", NULL, true);
+	rcpt_core__on_disconnect(core, "C", NULL, false);
 	assert_kept(1);
-	rcpt_core__on_disconnect(core, "C", true);
+	rcpt_core__on_disconnect(core, "C", NULL, true);
 	assert_kept(1);
 	/* Clean again: another takeover or the newer connection leaving with
 	 * its own clean flag; the broker does not say which, so nothing ends. */
-	rcpt_core__on_disconnect(core, "C", true);
+	rcpt_core__on_disconnect(core, "C", NULL, true);
 	assert_kept(1);
 	/* The client is seen subscribing with a clean start: its session is
 	 * the new, empty one. */
 	struct rcpt_client_ref who = {.id = "C", .clean = true};
 	rcpt_core__on_subscribe(core, "ret/C/#", &who);
-	assert_abandoned(1);
+	assert_kept(1);
+	ck_assert_uint_eq(rcpt_sessions__unresolved(core), 0);
+	assert_still_answerable("C", "c1");
 	assert_no_records();
 }
 END_TEST
@@ -179,13 +186,14 @@ END_TEST
 START_TEST(test_online_persistent_taken_over)
 {
 	delivered("C", false, "c1", "R", true, 0);
-	rcpt_core__on_disconnect(core, "C", true);
+	rcpt_core__on_disconnect(core, "C", NULL, true);
 	assert_kept(1);
 	seen_publishing("C", false);
 	assert_kept(1);
-	rcpt_core__on_disconnect(core, "C", true);
+	rcpt_core__on_disconnect(core, "C", NULL, true);
 	seen_publishing("C", true);
-	assert_abandoned(1);
+	assert_kept(1);
+	assert_still_answerable("C", "c1");
 	assert_no_records();
 }
 END_TEST
@@ -195,7 +203,7 @@ END_TEST
 START_TEST(test_clean_responder_leaves)
 {
 	delivered("C", true, "c1", "R", true, 0);
-	rcpt_core__on_disconnect(core, "R", true);
+	rcpt_core__on_disconnect(core, "R", NULL, true);
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);
 	ck_assert_uint_eq(t_stats(core).totals[RCPT_OUTCOME_RESPONDER_GONE], 1);
@@ -212,11 +220,11 @@ START_TEST(test_one_of_two_responders_leaves)
 	t_request(core, &m, t_key(0));
 	t_read(core, t_key(0), "req/A", "R1");
 	t_read(core, t_key(0), "req/A", "R2");
-	rcpt_core__on_disconnect(core, "R1", true);
+	rcpt_core__on_disconnect(core, "R1", NULL, true);
 	ck_assert_uint_eq(fake_host__publish_count(), 0);
 	ck_assert_uint_eq(t_stats(core).pending, 1);
 	ck_assert_ptr_null(rcpt_clients__find(&core->clients, "R1"));
-	rcpt_core__on_disconnect(core, "R2", true);
+	rcpt_core__on_disconnect(core, "R2", NULL, true);
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);
 	assert_no_records();
@@ -229,7 +237,7 @@ START_TEST(test_remaining_responder_answers)
 	t_request(core, &m, t_key(0));
 	t_read(core, t_key(0), "req/A", "R1");
 	t_read(core, t_key(0), "req/A", "R2");
-	rcpt_core__on_disconnect(core, "R2", true);
+	rcpt_core__on_disconnect(core, "R2", NULL, true);
 	/* The one that left may not answer any more, if it ever comes back. */
 	struct rcpt_decision d = answer("R2", "C", "c1");
 	ck_assert_int_eq(d.action, RCPT_REFUSE);
@@ -244,7 +252,7 @@ END_TEST
 START_TEST(test_persistent_responder_leaves)
 {
 	delivered("C", true, "c1", "R", false, 0);
-	rcpt_core__on_disconnect(core, "R", false);
+	rcpt_core__on_disconnect(core, "R", NULL, false);
 	assert_kept(1);
 	fake_host__advance_ms(30000);
 	rcpt_core__on_tick(core);
@@ -258,8 +266,8 @@ END_TEST
 START_TEST(test_persistent_responder_back_persistent)
 {
 	delivered("C", true, "c1", "R", false, 0);
-	rcpt_core__on_disconnect(core, "R", false);
-	rcpt_core__on_disconnect(core, "R", true);
+	rcpt_core__on_disconnect(core, "R", NULL, false);
+	rcpt_core__on_disconnect(core, "R", NULL, true);
 	struct rcpt_publish a = t_ans("R", "ret/C/x", "c1", 2);
 	a.sender.clean = false;
 	ck_assert_int_eq(core_publish(&a).action, RCPT_RECEIPT);
@@ -272,8 +280,8 @@ END_TEST
 START_TEST(test_persistent_responder_back_clean)
 {
 	delivered("C", true, "c1", "R", false, 0);
-	rcpt_core__on_disconnect(core, "R", false);
-	rcpt_core__on_disconnect(core, "R", true);
+	rcpt_core__on_disconnect(core, "R", NULL, false);
+	rcpt_core__on_disconnect(core, "R", NULL, true);
 	seen_reading("R", true);
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);
@@ -284,24 +292,27 @@ END_TEST
 START_TEST(test_unknown_client_leaves)
 {
 	delivered("C", true, "c1", "R", true, 0);
-	rcpt_core__on_disconnect(core, "nobody", true);
-	rcpt_core__on_disconnect(core, NULL, true);
+	rcpt_core__on_disconnect(core, "nobody", NULL, true);
+	rcpt_core__on_disconnect(core, NULL, NULL, true);
 	assert_kept(1);
 }
 END_TEST
 
-/* A client both requester and responder: leaving drops its requests and
- * ends, as responder-gone, the ones only it received. */
+/* A client both requester and responder: leaving ends, as responder-gone,
+ * the requests only it received, and keeps its own. */
 START_TEST(test_requester_and_responder_leaves)
 {
 	delivered("C", true, "c1", "R", true, 0);   /* R answers C */
 	delivered("R", true, "r1", "C", true, 1);   /* C answers R */
-	rcpt_core__on_disconnect(core, "R", true);
+	rcpt_core__on_disconnect(core, "R", NULL, true);
 	ck_assert_uint_eq(fake_host__publish_count(), 1);
 	t_assert_receipt(0, "ret/C/x", "c1", 2, 1, RECEIPTS_STATUS_RESPONDER_GONE, RECEIPTS_REASON_DISCONNECTED);
 	struct rcpt_stats s = t_stats(core);
-	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_ABANDONED], 1);
+	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_ABANDONED], 0);
 	ck_assert_uint_eq(s.totals[RCPT_OUTCOME_RESPONDER_GONE], 1);
+	ck_assert_uint_eq(s.pending, 1);
+	struct rcpt_decision d = answer("C", "R", "r1");
+	ck_assert_int_eq(d.action, RCPT_RECEIPT);
 	assert_no_records();
 }
 END_TEST

@@ -19,6 +19,7 @@
 
 #include "fake_host.h"
 #include "core_parts.h"
+#include "files.h"
 #include "state_format.h"
 #include "suites.h"
 
@@ -559,7 +560,7 @@ START_TEST(test_restart_restores_requests)
 	struct rcpt_decision d = answer("Z", false, "P", c1);
 	ck_assert_int_eq(d.action, RCPT_REFUSE);
 	/* R comes back: the broker's takeover DISCONNECT, then its traffic. */
-	rcpt_core__on_disconnect(core, "R", true);
+	rcpt_core__on_disconnect(core, "R", NULL, true);
 	d = answer("R", false, "P", c1);
 	ck_assert_int_eq(d.action, RCPT_RECEIPT);
 	/* The token was restored with its request: the requester's own
@@ -929,6 +930,189 @@ START_TEST(test_save_failure_logged_once_and_recovery)
 }
 END_TEST
 
+/* ---- persistence faults ---- */
+
+/* Two requests saved by a periodic save during which `step` fails (after
+ * the snapshot took the state file's name); then c1 is answered and the
+ * broker killed. c1 must not come back: its end is in the journal that
+ * belongs to the snapshot on disk. */
+static void save_with_fault_then_answer(const char *step, const char *logged)
+{
+	core = core_on(state_path);
+	struct rcpt_bytes c1 = request("P", false, "c1", NULL, "R", false, 0);
+	request("P", false, "c2", NULL, "R", false, 1);
+	rcpt_files__inject_fault(step, EIO);
+	periodic_save_begins();
+	tick_until_writer_reaped();
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), 1);
+	assert_log_has(RCPT_LOG_ERR, logged);
+	ck_assert_int_eq(answer("R", false, "P", c1).action, RCPT_RECEIPT);
+}
+
+static void assert_only_c2_back(void)
+{
+	assert_pending(1);
+	ck_assert_int_eq(answer("R", false, "P", str_bytes("c1")).action, RCPT_REFUSE);
+	ck_assert_int_eq(answer("R", false, "P", str_bytes("c2")).action, RCPT_RECEIPT);
+	assert_pending(0);
+}
+
+START_TEST(test_fault_directory_fsync_after_rename)
+{
+	save_with_fault_then_answer("fsync of the directory", "fsync of the directory failed");
+	restart_after_kill();
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), 0);
+	assert_log_has(RCPT_LOG_NOTICE, "1 answered before the restart");
+	assert_only_c2_back();
+}
+END_TEST
+
+/* The journal keeps its old name and serves under it; the next save
+ * renames it first, and says saving works again. */
+START_TEST(test_fault_journal_rename)
+{
+	char next[192];
+	snprintf(next, sizeof(next), "%s.journal.next", state_path);
+	save_with_fault_then_answer("rename of the journal", "rename of the journal failed");
+	ck_assert_int_eq(access(next, F_OK), 0);
+	if(_i == 1){
+		periodic_save_begins();
+		tick_until_writer_reaped();
+		assert_log_has(RCPT_LOG_NOTICE, "saving works again");
+	}
+	restart_after_kill();
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), 0);
+	assert_only_c2_back();
+}
+END_TEST
+
+/* At start the journal found as state_file.journal.next cannot be
+ * renamed: said in one line, and it is journaled to under that name. */
+START_TEST(test_fault_adopt_rename)
+{
+	core = core_on(state_path);
+	struct rcpt_bytes c1 = request("P", false, "c1", NULL, "R", false, 0);
+	request("P", false, "c2", NULL, "R", false, 1);
+	rcpt_files__inject_fault("rename of the journal", EIO);
+	periodic_save_begins();
+	tick_until_writer_reaped();
+
+	/* Killed with the journal still named .journal.next. */
+	rcpt_core__free(core);
+	fake_host__clear();
+	rcpt_files__inject_fault("rename of the journal", EIO);
+	core = core_on(state_path);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), 1);
+	assert_log_has(RCPT_LOG_ERR, "rename of the journal");
+	assert_pending(2);
+	ck_assert_int_eq(answer("R", false, "P", c1).action, RCPT_RECEIPT);
+	restart_after_kill();
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), 0);
+	assert_only_c2_back();
+}
+END_TEST
+
+/* At start the journal cannot be opened: said in one line, and a new
+ * snapshot is saved at the next tick, so the journal is off only until
+ * then; what ends after that stays ended. */
+START_TEST(test_fault_adopt_open)
+{
+	core = core_on(state_path);
+	request("P", false, "c1", NULL, "R", false, 0);
+	request("P", false, "c2", NULL, "R", false, 1);
+	periodic_save_begins();
+	tick_until_writer_reaped();
+	rcpt_core__free(core);
+	fake_host__clear();
+	rcpt_files__inject_fault("opening the journal", EACCES);
+	core = core_on(state_path);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), 1);
+	assert_log_has(RCPT_LOG_ERR, "opening the journal failed");
+	ck_assert_int_lt(core->persist.journal_fd, 0);
+	rcpt_core__on_tick(core);
+	ck_assert_msg(core->persist.writer != NULL, "no save began at once");
+	tick_until_writer_reaped();
+	assert_log_has(RCPT_LOG_NOTICE, "saving works again");
+	ck_assert_int_ge(core->persist.journal_fd, 0);
+	ck_assert_int_eq(answer("R", false, "P", str_bytes("c1")).action, RCPT_RECEIPT);
+	restart_after_kill();
+	assert_only_c2_back();
+}
+END_TEST
+
+/* With journal_sync each ended request's record is synced: a failing sync
+ * is reported; without it, no sync is tried at all. */
+START_TEST(test_journal_sync)
+{
+	const char *opts[] = {RECEIPTS_OPT_STATE_FILE, state_path, RECEIPTS_OPT_SAVE_INTERVAL_S, "1",
+		RECEIPTS_OPT_JOURNAL_SYNC, _i ? "true" : "false", NULL};
+	core = t_core_new(opts);
+	struct rcpt_bytes c1 = request("P", false, "c1", NULL, "R", false, 0);
+	request("P", false, "c2", NULL, "R", false, 1);
+	periodic_save_begins();
+	tick_until_writer_reaped();
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), 0);
+	rcpt_files__inject_fault("syncing the journal", EIO);
+	ck_assert_int_eq(answer("R", false, "P", c1).action, RCPT_RECEIPT);
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), _i ? 1 : 0);
+	if(_i) assert_log_has(RCPT_LOG_ERR, "syncing the journal failed");
+	rcpt_files__inject_fault(NULL, 0);
+	restart_after_kill();
+	assert_only_c2_back();
+}
+END_TEST
+
+static void plant_symlink(const char *at, const char *victim)
+{
+	write_file(victim, "victim", 6);
+	ck_assert_int_eq(symlink(victim, at), 0);
+}
+
+static void assert_victim_untouched(const char *victim)
+{
+	unsigned char buf[16];
+	ck_assert_uint_eq(read_whole(victim, buf, sizeof(buf)), 6);
+	ck_assert_mem_eq(buf, "victim", 6);
+}
+
+/* A symbolic link planted where the state file's temporary file, its
+ * journal or the state file itself go is refused with a line, and what it
+ * points at is never written. */
+START_TEST(test_symlink_refused)
+{
+	char at[192], victim[192];
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	static const char *const suffix[] = {".tmp", ".journal.next", ""};
+	snprintf(at, sizeof(at), "%s%s", state_path, suffix[_i]);
+	if(_i == 2){
+		plant_symlink(at, victim);
+		core = core_on(state_path);
+		assert_log_has(RCPT_LOG_ERR, "symbolic link");
+		assert_pending(0);
+		assert_victim_untouched(victim);
+		return;
+	}
+	if(_i == 0) plant_symlink(at, victim);
+	core = core_on(state_path);
+	if(_i == 0){
+		assert_log_has(RCPT_LOG_ERR, "symbolic link");
+	}else{
+		ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), 0);
+		plant_symlink(at, victim);
+	}
+	request("P", false, "c1", NULL, "R", false, 0);
+	fake_host__advance_ms(SAVE_INTERVAL_MS);
+	rcpt_core__on_tick(core);
+	tick_until_writer_reaped();
+	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_ERR), 1);
+	assert_log_has(RCPT_LOG_ERR, "symbolic link");
+	assert_victim_untouched(victim);
+	struct stat st;
+	ck_assert_int_eq(lstat(at, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+}
+END_TEST
+
 /* No state file: saving does nothing, and nothing is written anywhere. */
 START_TEST(test_no_state_file_no_files)
 {
@@ -985,6 +1169,12 @@ Suite *state_suite(void)
 	tcase_add_loop_test(tc, test_unwritable_state_file_reported_at_start, 0, geteuid() == 0 ? 2 : 3);
 	tcase_add_test(tc, test_save_failure_logged_once_and_recovery);
 	tcase_add_test(tc, test_no_state_file_no_files);
+	tcase_add_test(tc, test_fault_directory_fsync_after_rename);
+	tcase_add_loop_test(tc, test_fault_journal_rename, 0, 2);
+	tcase_add_test(tc, test_fault_adopt_rename);
+	tcase_add_test(tc, test_fault_adopt_open);
+	tcase_add_loop_test(tc, test_symlink_refused, 0, 3);
+	tcase_add_loop_test(tc, test_journal_sync, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -131,6 +131,30 @@ START_TEST(test_receipt_matched_by_token_only)
 }
 END_TEST
 
+/* The token table grows past its first buckets and finds every request,
+ * before and after others left it. */
+START_TEST(test_token_table_grows_and_finds)
+{
+	enum { N = 5000 };
+	static struct rcpt_pending *made[N];
+	for(int i = 0; i < N; i++){
+		struct rcpt_publish m = t_req("C", "req/A", "ret/C/x", NULL);
+		made[i] = t_request(core, &m, t_key(0)).pending;
+		t_read(core, t_key(0), "req/A", "R");
+	}
+	ck_assert_uint_gt(core->pending.by_token.mask + 1, N / 2);
+	int found = 0;
+	for(int i = 0; i < N; i++) found += rcpt_pending__find(&core->pending, made[i]->token) == made[i];
+	ck_assert_int_eq(found, N);
+	for(int i = 0; i < N; i += 2) rcpt_core__request_abort(core, made[i]);
+	found = 0;
+	for(int i = 1; i < N; i += 2) found += rcpt_pending__find(&core->pending, made[i]->token) == made[i];
+	ck_assert_int_eq(found, N / 2);
+	ck_assert_uint_eq(core->pending.by_token.count, N / 2);
+	ck_assert_uint_eq(t_stats(core).pending, N / 2);
+}
+END_TEST
+
 /* A broker-made receipt carries the requester's correlation, never the
  * token. */
 START_TEST(test_broker_receipt_carries_requesters_correlation)
@@ -160,17 +184,17 @@ static const char *will_line(void)
 /* The broker sends a dropped connection's will right after its DISCONNECT. */
 START_TEST(test_will_after_disconnect_refused_at_write)
 {
-	rcpt_core__on_disconnect(core, "M", true);
+	rcpt_core__on_disconnect(core, "M", NULL, true);
 	ck_assert_int_eq(rcpt_core__on_write(core, "ret/V/r", &mallory), RCPT_ACCESS_DENY);
 	ck_assert_str_eq(will_line(), "refused will of 'M' on 'ret/V/r': " RECEIPTS_REFUSED_WILL);
-	rcpt_core__on_disconnect(core, "M", true);
+	rcpt_core__on_disconnect(core, "M", NULL, true);
 	ck_assert_int_eq(rcpt_core__on_write(core, "req/A", &mallory), RCPT_ACCESS_DENY);
 	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_NOTICE), 2);
 	/* Outside the prefixes it is not ours to judge. */
-	rcpt_core__on_disconnect(core, "M", true);
+	rcpt_core__on_disconnect(core, "M", NULL, true);
 	ck_assert_int_eq(rcpt_core__on_write(core, "status/M", &mallory), RCPT_ACCESS_FALLBACK);
 	/* Another client's write after M's DISCONNECT is a publish. */
-	rcpt_core__on_disconnect(core, "M", true);
+	rcpt_core__on_disconnect(core, "M", NULL, true);
 	ck_assert_int_eq(rcpt_core__on_write(core, "ret/V/r", &victim), RCPT_ACCESS_ALLOW);
 	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_NOTICE), 2);
 }
@@ -224,7 +248,7 @@ START_TEST(test_window_closed_by_other_events)
 	ck_assert_int_eq(rcpt_core__on_read(core, t_key(0), "ret/V/r", false, &victim), RCPT_ACCESS_ALLOW);
 
 	/* A DISCONNECT and then another event before the write. */
-	rcpt_core__on_disconnect(core, "M", true);
+	rcpt_core__on_disconnect(core, "M", NULL, true);
 	rcpt_core__on_tick(core);
 	ck_assert_int_eq(rcpt_core__on_write(core, "ret/V/r", &mallory), RCPT_ACCESS_ALLOW);
 	ck_assert_uint_eq(fake_host__log_count(RCPT_LOG_NOTICE), 0);
@@ -301,6 +325,7 @@ Suite *trust_suite(void)
 	tcase_add_test(tokens, test_tokens_differ_between_sources);
 	tcase_add_test(tokens, test_token_equal_every_byte);
 	tcase_add_test(tokens, test_receipt_matched_by_token_only);
+	tcase_add_test(tokens, test_token_table_grows_and_finds);
 	tcase_add_test(tokens, test_broker_receipt_carries_requesters_correlation);
 	TCase *wills = core_tcase(s, "wills");
 	tcase_add_test(wills, test_will_after_disconnect_refused_at_write);
