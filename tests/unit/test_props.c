@@ -389,6 +389,42 @@ START_TEST(test_request_lists_in_a_network)
 }
 END_TEST
 
+/* requester-user is vouched like requester: read from a peer, kept in
+ * place with the others; a client's own is taken off and the broker's
+ * added (none when the requester has no username). */
+START_TEST(test_requester_user_vouched_in_lists)
+{
+	static const struct prop from_peer[] = {RT("ret/@edge-a/alice/r"), USER("requester", "alice"),
+		USER("requester-user", "alice-user"), USER("requester-broker", "edge-a")};
+	mosquitto_property *list = build(from_peer, 4);
+	struct rcpt_publish msg = {0};
+	rcpt_props__read(list, &msg);
+	ck_assert_uint_eq(msg.broker_property_count, 3);
+	ck_assert_str_eq(msg.requester_user, "alice-user");
+	static const struct prop want_peer[] = {USER("requester", "alice"), USER("requester-user", "alice-user"),
+		USER("requester-broker", "edge-a"), RT("ret/@core/@edge-a/alice/r")};
+	struct rcpt_decision d = {.action = RCPT_REQUEST, .requester = "alice", .requester_user = "alice-user",
+		.requester_broker = "edge-a", .keep_vouched = true, .set_response_topic = "ret/@core/@edge-a/alice/r"};
+	mosquitto_property *want = build(want_peer, 4);
+	ck_assert_int_eq(rcpt_props__apply_request(&list, &d), MOSQ_ERR_SUCCESS);
+	assert_same_list(list, want);
+	mosquitto_property_free_all(&list);
+	mosquitto_property_free_all(&want);
+
+	static const struct prop from_client[] = {RT("ret/mallory/r"), USER("requester-user", "alice-user")};
+	static const struct prop want_client[] = {RT("ret/@core/mallory/r"), USER("requester", "mallory"),
+		USER("requester-broker", "core")};
+	struct rcpt_decision c = {.action = RCPT_REQUEST, .requester = "mallory", .requester_broker = "core",
+		.set_response_topic = "ret/@core/mallory/r"};
+	list = build(from_client, 2);
+	want = build(want_client, 3);
+	ck_assert_int_eq(rcpt_props__apply_request(&list, &c), MOSQ_ERR_SUCCESS);
+	assert_same_list(list, want);
+	mosquitto_property_free_all(&list);
+	mosquitto_property_free_all(&want);
+}
+END_TEST
+
 /* A receipt back from a peer broker: one `receipt: ok`, a token as long
  * as the correlation restored: written in place, nothing else changes. */
 START_TEST(test_receipt_from_a_peer_in_place)
@@ -430,6 +466,7 @@ Suite *props_suite(void)
 	tcase_add_test(tc, test_read_counts_and_first_values);
 	tcase_add_test(tc, test_request_lists);
 	tcase_add_test(tc, test_request_lists_in_a_network);
+	tcase_add_test(tc, test_requester_user_vouched_in_lists);
 	tcase_add_test(tc, test_receipt_from_a_peer_in_place);
 	tcase_add_test(tc, test_receipt_lists);
 	tcase_add_test(tc, test_broker_made_receipt);
