@@ -49,6 +49,8 @@ struct bench_opts {
 	int payload;           /* bytes per message */
 	const char *corr;      /* hostile-collide: Correlation Data, random | crafted (corr.h) */
 	const char *user;      /* hostile-cancel: the username of a control user */
+	int responder_port;    /* rr: responders on another broker (bridge); 0: --port */
+	const char *scenario;  /* the BENCH line's scenario name: rr, or bridge */
 };
 
 void bench_opts_default(struct bench_opts *o);

@@ -47,6 +47,7 @@ void bench_opts_default(struct bench_opts *o)
 	o->probe_s = 5;
 	o->payload = 16;
 	o->corr = "random";
+	o->scenario = "rr";
 }
 
 static int freeport(void)
@@ -87,6 +88,7 @@ static void usage(void)
 			"         [--run N] [--qos Q] [--requesters N] [--responders N] [--inflight N]\n"
 			"         [--duration S] [--warmup S] [--count N] [--connections N] [--deadline S]\n"
 			"         [--probe S] [--payload BYTES] [--corr random|crafted] [--user NAME]\n"
+			"         [--responder-port P]   (rr: responders on another broker: the bridge scenario)\n"
 			"       rcpt-bench report FILE...\n"
 			"       rcpt-bench freeport | waitport PORT [MS]\n");
 }
@@ -114,6 +116,7 @@ int main(int argc, char **argv)
 		{"connections", required_argument, NULL, 'c'}, {"deadline", required_argument, NULL, 'D'},
 		{"probe", required_argument, NULL, 'P'}, {"payload", required_argument, NULL, 'l'},
 		{"corr", required_argument, NULL, 'C'}, {"user", required_argument, NULL, 'u'},
+		{"responder-port", required_argument, NULL, 'X'},
 		{NULL, 0, NULL, 0}};
 	int opt;
 	optind = 2;
@@ -121,6 +124,7 @@ int main(int argc, char **argv)
 		switch(opt){
 			case 'h': o.host = optarg; break;
 			case 'p': o.port = atoi(optarg); break;
+			case 'X': o.responder_port = atoi(optarg); o.scenario = "bridge"; break;
 			case 'B': o.broker_pid = atoi(optarg); break;
 			case 'm': o.mode = optarg; break;
 			case 'r': o.run = atoi(optarg); break;

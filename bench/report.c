@@ -182,6 +182,21 @@ static void print_hostile_targets(void)
 	target("hostile: cancel, worst probe ms", "all at once", v, n, "%.2f", false, 10);
 }
 
+/* The bridge scenario: edge-a -> core -> edge-b, plugin on all three
+ * brokers or on none, in the same run. */
+static void print_bridge_targets(void)
+{
+	double v[MAX_RUNS];
+	for(int qos = 0; qos <= 1; qos++){
+		struct sel a = {"bridge", "plugin", qos, 1, 1, 64}, b = a;
+		b.mode = "plain";
+		char name[40];
+		snprintf(name, sizeof(name), "1x1@64 q%d", qos);
+		size_t n = ratios(&a, &b, "rps", v);
+		if(n) target("bridged round trips/s (3 brokers)", name, v, n, "%.3f", true, 0.9);
+	}
+}
+
 static void print_targets(void)
 {
 	double v[MAX_RUNS];
@@ -228,6 +243,7 @@ static void print_targets(void)
 	n = collect(&ps, "probe_max_ms", v);
 	target("persistence: worst probe ms", "state file", v, n, "%.2f", false, 20);
 	print_hostile_targets();
+	print_bridge_targets();
 }
 
 static void print_nats(void)

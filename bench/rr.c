@@ -5,6 +5,9 @@
  * plain: correlation is the client's business, and no answer may carry a
  * `receipt` property).
  *
+ * With --responder-port the responders sit on another broker of a bridged
+ * network (the `bridge` scenario): the BENCH line is then the bridge's.
+ *
  * Requests go to req/A with Response Topic ret/<id>/r and an 8-byte
  * Correlation Data holding the requester's sequence number; the ledger counts
  * answers per sequence number.
@@ -98,7 +101,9 @@ int rr_main(const struct bench_opts *o)
 	const char *filter = o->responders > 1 ? "$share/bench/req/A" : "req/A";
 	for(int i = 0; i < o->responders; i++){
 		snprintf(id, sizeof(id), "bench-%d-rs%d", (int)getpid(), i);
-		if(mq_open(&resp[i], id, o->host, o->port, responder_on_msg, NULL)) goto out;
+		/* --responder-port: on another broker, requests cross bridges */
+		if(mq_open(&resp[i], id, o->host, o->responder_port ? o->responder_port : o->port,
+					responder_on_msg, NULL)) goto out;
 		if(mq_subscribe(&resp[i], filter, o->qos)) goto out;
 		all[n++] = &resp[i];
 	}

@@ -18,12 +18,12 @@ int rr_result_print(struct rr_result *r, const struct bench_opts *o)
 	double p99 = (double)samples_quantile(&r->lat_ns, 0.99) / 1000.0;
 	double max = (double)samples_max(&r->lat_ns) / 1000.0;
 	double cpu_us = r->cpu_s >= 0 && r->completed ? r->cpu_s * 1e6 / (double)r->completed : -1;
-	printf("BENCH {\"scenario\":\"rr\",\"run\":%d,\"mode\":\"%s\",\"qos\":%d,\"requesters\":%d,"
+	printf("BENCH {\"scenario\":\"%s\",\"run\":%d,\"mode\":\"%s\",\"qos\":%d,\"requesters\":%d,"
 			"\"responders\":%d,\"inflight\":%d,\"window_s\":%.3f,\"round_trips\":%llu,\"rps\":%.1f,"
 			"\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,\"broker_cpu_us_per_rt\":%.3f,"
 			"\"sent\":%llu,\"missing\":%llu,\"dups\":%llu,\"unexpected\":%llu,\"bad_receipt\":%llu,"
 			"\"exactly_one\":%s}\n",
-			o->run, o->mode, o->qos, o->requesters, o->responders, o->inflight, r->window_s,
+			o->scenario, o->run, o->mode, o->qos, o->requesters, o->responders, o->inflight, r->window_s,
 			(unsigned long long)r->completed, rps, p50, p99, max, cpu_us,
 			(unsigned long long)r->sent, (unsigned long long)r->missing, (unsigned long long)r->dups,
 			(unsigned long long)r->unexpected, (unsigned long long)r->bad_receipt, one ? "true" : "false");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The mosquitto-receipts benchmark, in one command.
 #
-#   bench/run.sh [--quick] [--runs N] [--duration S] [--scenarios rr,pass,scale,persist,hostile]
+#   bench/run.sh [--quick] [--runs N] [--duration S] [--scenarios rr,pass,scale,persist,hostile,bridge]
 #                [--scale-count N] [--deadline S] [--persist-count N] [--collide-count N]
 #                [--fanout-count N] [--cancel-count N] [--plugin-opt "NAME VALUE"]...
 #                [--build DIR] [--mosquitto PATH] [--no-nats] [--keep]
@@ -17,7 +17,10 @@
 #                    request got exactly one answer, whatever the ratios
 #   --runs N         runs per measurement (default 3)
 #   --duration S     measured seconds per round-trip cell (default 3)
-#   --scenarios L    comma-separated subset of rr,pass,scale,persist,hostile (default all)
+#   --scenarios L    comma-separated subset of rr,pass,scale,persist,hostile,bridge (default all)
+#                    bridge: the three brokers of examples/bridged (ports and plugin path
+#                    replaced), round trips edge-a -> core -> edge-b at 64 in flight, with the
+#                    plugin on all three and on none (then replies bridged as ret/# both)
 #   --scale-count N  pending requests in the scale scenario (default 1000000)
 #   --deadline S     scale: seconds from the start of the fill to the common deadline (default 25)
 #   --persist-count N  pending requests in the persistence scenario (default 100000)
@@ -37,7 +40,7 @@
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-runs=3 duration=3 warmup=0.5 quick=0 scenarios="rr,pass,scale,persist,hostile" build="" nats=1 keep=0
+runs=3 duration=3 warmup=0.5 quick=0 scenarios="rr,pass,scale,persist,hostile,bridge" build="" nats=1 keep=0
 scale_count=1000000 deadline=25 persist_count=100000 pass_count=200000 probe_s=5 MOSQUITTO=""
 collide_count=40000 fanout_count=5000 cancel_count=1000000 extra_opts=()
 
@@ -308,6 +311,59 @@ if has hostile; then
 		measure hostile-cancel --mode plugin --user bench-control --port "$PORT" --broker-pid "$PID" --run "$run" \
 			--count "$cancel_count" --connections 4
 		stop_broker "$PID"
+	done
+fi
+
+# --- scenario 6: a bridged network, the plugin on all three brokers or none --
+# start_bridged MODE: the brokers of examples/bridged on free ports; sets
+# BR_A (edge-a's port), BR_B (edge-b's), BR_CORE_PID. Without the plugin the
+# edges bridge every return topic both ways, as a network without it would.
+start_bridged() {
+	local mode=$1 name i port conf pid
+	local -a ports=("$("$BENCH" freeport)" "$("$BENCH" freeport)" "$("$BENCH" freeport)")
+	local -a names=(core edge-a edge-b)
+	for i in 0 1 2; do
+		name=${names[$i]}
+		conf="$tmp/bridge-$mode-$name.conf"
+		sed -e "s/18830/${ports[0]}/g; s/18831/${ports[1]}/g; s/18832/${ports[2]}/g" \
+			-e "s|/usr/lib/x86_64-linux-gnu/mosquitto_receipts.so|$PLUGIN|" \
+			-e "s|examples/bridged/|$ROOT/examples/bridged/|" "$ROOT/examples/bridged/$name.conf" >"$conf"
+		if [ "$mode" = plain ]; then
+			sed -i -e '/^plugin/d' -e 's|^topic ret/@.*# in 1$|topic ret/# both 1|' -e '/^topic ret\/@.*# out 1$/d' "$conf"
+		fi
+		printf '%s\n' "persistence false" "user root" "log_dest stderr" \
+			"log_type error" "log_type warning" "log_type notice" "log_type subscribe" >>"$conf"
+		"${PIN_BROKER[@]}" "$MOSQUITTO" -c "$conf" >"$tmp/bridge-$mode-$name.log" 2>&1 &
+		pid=$!
+		pids+=("$pid")
+		[ "$i" = 0 ] && BR_CORE_PID=$pid
+		"$BENCH" waitport "${ports[$i]}" 5000 || { cat "$tmp/bridge-$mode-$name.log" >&2; exit 2; }
+	done
+	BR_A=${ports[1]} BR_B=${ports[2]}
+	# Both bridges have subscribed on the core.
+	for i in $(seq 100); do
+		[ "$(grep -c ' bridge-edge-[ab] [0-9] ' "$tmp/bridge-$mode-core.log")" -ge 4 ] && return 0
+		sleep 0.1
+	done
+	echo "run.sh: the bridges of the $mode network did not come up" >&2
+	cat "$tmp/bridge-$mode-core.log" >&2
+	exit 2
+}
+if has bridge; then
+	start_bridged plain
+	PLAIN_A=$BR_A PLAIN_B=$BR_B PLAIN_PID=$BR_CORE_PID
+	start_bridged plugin
+	PLUGIN_A=$BR_A PLUGIN_B=$BR_B PLUGIN_PID=$BR_CORE_PID
+	for run in $(seq "$runs"); do
+		if [ $((run % 2)) = 1 ]; then order="plain plugin"; else order="plugin plain"; fi
+		for qos in 0 1; do
+			for mode in $order; do
+				if [ "$mode" = plain ]; then a=$PLAIN_A b=$PLAIN_B pid=$PLAIN_PID
+				else a=$PLUGIN_A b=$PLUGIN_B pid=$PLUGIN_PID; fi
+				measure rr --mode "$mode" --port "$a" --responder-port "$b" --broker-pid "$pid" --qos "$qos" \
+					--run "$run" --requesters 1 --responders 1 --inflight 64 --duration "$duration" --warmup "$warmup"
+			done
+		done
 	done
 fi
 

@@ -19,6 +19,9 @@
 #define RECEIPTS_PROP_ORIGINAL_TOPIC "original-topic"
 #define RECEIPTS_PROP_RECEIPT        "receipt"
 #define RECEIPTS_PROP_REASON         "receipt-reason"
+/* The requester's broker, in a network of bridged brokers (set with
+ * plugin_opt_broker_name; vouched for hop by hop). */
+#define RECEIPTS_PROP_REQUESTER_BROKER "requester-broker"
 
 /* Values of the `receipt` user property. */
 #define RECEIPTS_STATUS_OK             "ok"
@@ -90,6 +93,8 @@
 #define RECEIPTS_OPT_BIND_CLIENT_IDS         "bind_client_ids"
 #define RECEIPTS_OPT_QOS2_RELEASE_GRACE_MS   "qos2_release_grace_ms"
 #define RECEIPTS_OPT_OPEN_RETURN_TOPICS      "open_return_topics"
+#define RECEIPTS_OPT_BROKER_NAME             "broker_name"
+#define RECEIPTS_OPT_PEERS                   "peers"
 #define RECEIPTS_OPT_JOURNAL_SYNC            "journal_sync"
 
 /* The control API (JSON, in the shape of the dynamic-security plugin's). */

@@ -67,6 +67,8 @@ struct scan {
 	size_t current;
 	bool failed;
 	char why[RCPT_BROKERCONF_TEXT];
+	rcpt_brokerconf_visitor visit;  /* NULL: none */
+	void *visit_ctx;
 };
 
 static bool fail(struct scan *sc, const char *fmt, const char *what, const char *why)
@@ -166,6 +168,8 @@ static bool scan_line(struct scan *sc, char *line, int line_no, const char *file
 	if(value == NULL || *value == '\0') return true;
 	for(char *end = value + strlen(value); end > value && (end[-1] == ' ' || end[-1] == '\t'); end--) end[-1] = '\0';
 
+	if(sc->visit && strcmp(key, "include_dir")) sc->visit(sc->visit_ctx, key, value);
+	if(sc->visit) return strcmp(key, "include_dir") ? true : scan_dir(sc, value, depth);
 	struct part *p = &sc->parts[sc->current];
 	if(!strcmp(key, "include_dir")){
 		return scan_dir(sc, value, depth);
@@ -256,4 +260,12 @@ void rcpt_brokerconf__scan(const char *conf_path, const char *our_plugin, unsign
 		}
 	}
 	free(sc.parts);
+}
+
+bool rcpt_brokerconf__visit(const char *conf_path, rcpt_brokerconf_visitor visit, void *ctx, char *why, size_t why_size)
+{
+	struct scan sc = {.visit = visit, .visit_ctx = ctx};
+	bool ok = scan_file(&sc, conf_path, 0);
+	if(!ok) snprintf(why, why_size, "%s", sc.why);
+	return ok;
 }

@@ -40,4 +40,11 @@ bool rcpt_brokerconf__cmdline_config(char *path, size_t size);
 void rcpt_brokerconf__scan(const char *conf_path, const char *our_plugin, unsigned instance,
 		struct rcpt_brokerconf *out);
 
+/* Every `key value` line of the configuration, in the order the broker
+ * reads them (include_dir followed). False, with why, when a file cannot be
+ * read. */
+typedef void (*rcpt_brokerconf_visitor)(void *ctx, const char *key, const char *value);
+bool rcpt_brokerconf__visit(const char *conf_path, rcpt_brokerconf_visitor visit, void *ctx, char *why,
+		size_t why_size);
+
 #endif

@@ -16,8 +16,10 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
+#include "bridges.h"
 #include "brokerconf.h"
 #include "core.h"
+#include "network.h"
 #include "props.h"
 #include "receipts.h"
 #include "selfsym.h"
@@ -42,6 +44,11 @@ struct plugin {
 	 * one) or a connection that never did anything; neither ends a session
 	 * the core knows. */
 	const struct mosquitto *connecting;
+	bool login_check;       /* MOSQ_EVT_BASIC_AUTH registered (on_basic_auth) */
+	/* No other component checks logins: this broker's configuration, read
+	 * in full, has no password_file, auth_plugin or other plugin. */
+	bool logins_unchecked;
+	bool allow_anonymous;   /* its allow_anonymous, when logins_unchecked */
 };
 
 /* ---- the host the core calls ---- */
@@ -171,6 +178,11 @@ refuse:
 
 static int apply_receipt(struct plugin *plg, struct mosquitto_evt_message *ev, const struct rcpt_decision *d)
 {
+	/* Back through this broker: its "@name" level comes out of the topic,
+	 * in the topic's own bytes (the result is shorter). */
+	if(d->new_topic && strlen(d->new_topic) <= strlen(ev->topic)){
+		memmove(ev->topic, d->new_topic, strlen(d->new_topic) + 1);
+	}
 	if(rcpt_props__apply_receipt(&ev->properties, d->restore_correlation)){
 		/* The request is already answered; forward the receipt as sent
 		 * rather than lose it. */
@@ -251,19 +263,6 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 	return MOSQ_ERR_SUCCESS;
 }
 
-/* Runs before the password check: it may refuse, never bind (the core binds
- * when the client first acts, authenticated by then). */
-static int on_basic_auth(int event, void *event_data, void *userdata)
-{
-	(void)event;
-	struct plugin *plg = userdata;
-	struct mosquitto_evt_basic_auth *ev = event_data;
-	const char *id = mosquitto_client_id(ev->client);
-	if(id == NULL) return MOSQ_ERR_PLUGIN_DEFER;
-	plg->connecting = ev->client;
-	return rcpt_core__on_connect(plg->core, id, ev->username) ? MOSQ_ERR_PLUGIN_DEFER : MOSQ_ERR_AUTH;
-}
-
 static int on_tick(int event, void *event_data, void *userdata)
 {
 	(void)event;
@@ -271,6 +270,29 @@ static int on_tick(int event, void *event_data, void *userdata)
 	struct plugin *plg = userdata;
 	rcpt_core__on_tick(plg->core);
 	return MOSQ_ERR_SUCCESS;
+}
+
+/* The plugin's one login check, for client id binding and for the
+ * network's links alike. It runs before the password check, so it may
+ * refuse, never bind (the core binds when the client first acts,
+ * authenticated by then): an id bound to another user, this broker's own
+ * bridge's id, a peer's id used by anyone but that peer (rcpt_core__on_connect).
+ * Everything else is the broker's own checks' to decide, by deferring.
+ * Where there are none, Mosquitto 2.0 refuses every client with a username
+ * when all login callbacks defer, so it then answers what the broker
+ * answers with no callback at all: allow_anonymous. */
+static int on_basic_auth(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	struct plugin *plg = userdata;
+	struct mosquitto_evt_basic_auth *ev = event_data;
+	const char *id = mosquitto_client_id(ev->client);
+	if(id){
+		plg->connecting = ev->client;
+		if(!rcpt_core__on_connect(plg->core, id, ev->username)) return MOSQ_ERR_AUTH;
+	}
+	if(!plg->logins_unchecked) return MOSQ_ERR_PLUGIN_DEFER;
+	return plg->allow_anonymous ? MOSQ_ERR_SUCCESS : MOSQ_ERR_AUTH;
 }
 
 static const struct {
@@ -294,13 +316,6 @@ static void unregister(struct plugin *plg, size_t count)
 	}
 }
 
-/* Registered only when client ids are bound to users: a BASIC_AUTH callback
- * that defers makes Mosquitto 2.0 refuse any username no other component
- * checks, which would lock out clients of a broker without authentication. */
-static const struct {
-	int event;
-	MOSQ_FUNC_generic_callback cb;
-} identity_callback = {MOSQ_EVT_BASIC_AUTH, on_basic_auth};
 
 static bool cfg_has_control_users(const struct rcpt_core *core)
 {
@@ -416,6 +431,41 @@ invalid:
 	return MOSQ_ERR_INVAL;
 }
 
+/* The network: this broker's own bridges become its uplinks. Peers are
+ * trusted by username, so only where logins are checked. */
+static int discover_network(struct plugin *plg, struct rcpt_config *cfg)
+{
+	char conf[PATH_MAX];
+	struct rcpt_bridges_found found;
+	memset(&found, 0, sizeof(found));
+	bool read = rcpt_brokerconf__cmdline_config(conf, sizeof(conf))
+		&& rcpt_bridges__discover(conf, &cfg->network, &found);
+	if(!read && rcpt_netconf__active(&cfg->network)){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: plugin_opt_%s is set, but this broker's bridges cannot be "
+				"read from its configuration (%s)", RECEIPTS_OPT_BROKER_NAME,
+				found.why[0] ? found.why : "the broker was started without -c FILE");
+		return MOSQ_ERR_INVAL;
+	}
+	if(cfg->network.peers && !found.authenticates){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: plugin_opt_%s trusts usernames, but this broker checks no "
+				"passwords (no password_file, auth_plugin or auth plugin): a client could pose as a peer broker",
+				RECEIPTS_OPT_PEERS);
+		return MOSQ_ERR_INVAL;
+	}
+	if(!rcpt_netconf__active(&cfg->network) && found.connections > 0){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "receipts: this broker has bridges but no plugin_opt_%s: "
+				"requests are not tracked across them, and return areas are not private on them",
+				RECEIPTS_OPT_BROKER_NAME);
+	}
+	/* Only a configuration read in full may say that nothing else checks
+	 * logins: otherwise the login check defers, and never lets a client in
+	 * that another component would keep out. */
+	plg->logins_unchecked = read && !found.authenticates;
+	plg->allow_anonymous = found.allow_anonymous;
+	plg->login_check = rcpt_netconf__active(&cfg->network) && (cfg->network.peers || cfg->network.uplink_count);
+	return MOSQ_ERR_SUCCESS;
+}
+
 RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		struct mosquitto_opt *opts, int opt_count)
 {
@@ -440,6 +490,9 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 	char access_line[2 * RCPT_BROKERCONF_TEXT];
 	resolve_fallback(plg, cfg.acl_fallback, &bc, access_line, sizeof(access_line));
 	resolve_auth(&cfg, &bc);
+	if((rc = discover_network(plg, &cfg)) != MOSQ_ERR_SUCCESS) goto error;
+	rc = MOSQ_ERR_NOMEM;
+	plg->login_check = cfg.bind_client_ids == RCPT_BIND_ON || plg->login_check;
 	struct rcpt_host host = broker_host;
 	host.ctx = plg;
 	/* The core takes cfg's strings and zeroes cfg, so the clean-up below
@@ -455,11 +508,11 @@ RCPT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **
 			goto error;
 		}
 	}
-	if(rcpt_core__binds_client_ids(plg->core)){
-		rc = mosquitto_callback_register(identifier, identity_callback.event, identity_callback.cb, NULL, plg);
+	if(plg->login_check){
+		rc = mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, plg);
 		if(rc){
-			mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: could not register callback %d: %s",
-					identity_callback.event, mosquitto_strerror(rc));
+			mosquitto_log_printf(MOSQ_LOG_ERR, "receipts: could not register the login check: %s",
+					mosquitto_strerror(rc));
 			goto error;
 		}
 	}
@@ -490,9 +543,7 @@ RCPT_EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *o
 	struct plugin *plg = userdata;
 	if(plg == NULL) return MOSQ_ERR_SUCCESS;
 	unregister(plg, CALLBACK_COUNT);
-	if(rcpt_core__binds_client_ids(plg->core)){
-		mosquitto_callback_unregister(plg->id, identity_callback.event, identity_callback.cb, NULL);
-	}
+	if(plg->login_check) mosquitto_callback_unregister(plg->id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
 	rcpt_core__save_state(plg->core);
 	rcpt_core__free(plg->core);
 	free(plg);

@@ -128,6 +128,19 @@ static void take_first(const char **field, unsigned *count, const char *value)
 	if((*count)++ == 0) *field = value;
 }
 
+/* What a peer broker vouches for: kept for the core, which trusts it only
+ * from a peer. */
+static void vouched_value(struct rcpt_publish *msg, const char *name, const char *value)
+{
+	const char **slot = NULL;
+	if(!strcmp(name, RECEIPTS_PROP_REQUESTER)) slot = &msg->requester;
+	else if(!strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER)) slot = &msg->requester_broker;
+	else if(!strcmp(name, RECEIPTS_PROP_REQUESTER_USER)) slot = &msg->requester_user;
+	else if(!strcmp(name, RECEIPTS_PROP_RECEIPT)) slot = &msg->receipt_status;
+	else if(!strcmp(name, RECEIPTS_PROP_REASON)) slot = &msg->receipt_reason;
+	if(slot && *slot == NULL) *slot = value;
+}
+
 void rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg)
 {
 	for(const mosquitto_property *p = list; p; p = node_next(p)){
@@ -156,8 +169,11 @@ void rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg)
 				}else if(!strcmp(name, RECEIPTS_PROP_TIMEOUT_MS)){
 					take_first(&msg->timeout, &msg->timeout_count, value);
 				}else if(!strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC)
-						|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON)){
+						|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON)
+						|| !strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER)
+						|| !strcmp(name, RECEIPTS_PROP_REQUESTER_USER)){
 					take_first(&msg->broker_property, &msg->broker_property_count, name);
+					vouched_value(msg, name, value);
 				}
 				break;
 			}
@@ -173,6 +189,8 @@ void rcpt_props__read(const mosquitto_property *list, struct rcpt_publish *msg)
 struct edit_rules {
 	bool drop_response_topic;
 	bool drop_correlation;
+	bool drop_timeout;
+	bool keep_vouched;      /* requester, requester-broker, requester-user from a peer broker stay */
 };
 
 /* Every user property the plugin reads or vouches for: a client's own copy
@@ -182,7 +200,8 @@ static bool reserved(const char *name)
 	return !strcmp(name, RECEIPTS_PROP_SUBJECT_AREA) || !strcmp(name, RECEIPTS_PROP_RETURN_AREA)
 		|| !strcmp(name, RECEIPTS_PROP_REQUESTER) || !strcmp(name, RECEIPTS_PROP_REQUESTER_USER)
 		|| !strcmp(name, RECEIPTS_PROP_ORIGINAL_TOPIC)
-		|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON);
+		|| !strcmp(name, RECEIPTS_PROP_RECEIPT) || !strcmp(name, RECEIPTS_PROP_REASON)
+		|| !strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER);
 }
 
 static bool goes(const mosquitto_property *p, const struct edit_rules *rules)
@@ -191,7 +210,15 @@ static bool goes(const mosquitto_property *p, const struct edit_rules *rules)
 	switch(m->identifier){
 		case MQTT_PROP_RESPONSE_TOPIC: return rules->drop_response_topic;
 		case MQTT_PROP_CORRELATION_DATA: return rules->drop_correlation;
-		case MQTT_PROP_USER_PROPERTY: return reserved(or_empty(m->name.v));
+		case MQTT_PROP_USER_PROPERTY: {
+			const char *name = or_empty(m->name.v);
+			if(rules->keep_vouched && (!strcmp(name, RECEIPTS_PROP_REQUESTER)
+						|| !strcmp(name, RECEIPTS_PROP_REQUESTER_BROKER)
+						|| !strcmp(name, RECEIPTS_PROP_REQUESTER_USER))){
+				return false;
+			}
+			return reserved(name) || (rules->drop_timeout && !strcmp(name, RECEIPTS_PROP_TIMEOUT_MS));
+		}
 		default: return false;
 	}
 }
@@ -246,25 +273,73 @@ static void edit(mosquitto_property **list, const struct edit_rules *rules, mosq
 	}
 }
 
+/* The list's only Correlation Data node, or NULL (none, or two). */
+static struct mirror_property *sole_correlation(mosquitto_property *list)
+{
+	struct mirror_property *found = NULL;
+	for(mosquitto_property *p = list; p; p = node_next(p)){
+		struct mirror_property *m = mirror(p);
+		if(m->identifier != MQTT_PROP_CORRELATION_DATA) continue;
+		if(found) return NULL;
+		found = m;
+	}
+	return found;
+}
+
+/* Can value be written over this correlation's own bytes (the broker
+ * allocated them for one at least as long)? */
+static bool fits(const struct mirror_property *corr, struct rcpt_bytes value)
+{
+	return corr && corr->value.bin.v && value.len > 0 && value.len <= corr->value.bin.len;
+}
+
 /* The broker's additions to a request, as a list of their own. */
-static int request_additions(const struct rcpt_decision *d, mosquitto_property **out)
+/* A shorter receipt-timeout-ms written over the one sent, in its own bytes
+ * (the broker allocated them for the longer value): no node to allocate. */
+static bool rewrite_timeout(mosquitto_property *list, const char *value)
+{
+	size_t len = strlen(value);
+	struct mirror_property *found = NULL;
+	for(mosquitto_property *p = list; p; p = node_next(p)){
+		struct mirror_property *m = mirror(p);
+		if(m->identifier == MQTT_PROP_USER_PROPERTY && !strcmp(or_empty(m->name.v), RECEIPTS_PROP_TIMEOUT_MS)){
+			if(found) return false;   /* two: the core refused those; leave it to the general edit */
+			found = m;
+		}
+	}
+	if(found == NULL || found->value.s.v == NULL || len > found->value.s.len) return false;
+	memcpy(found->value.s.v, value, len + 1);
+	found->value.s.len = (uint16_t)len;
+	return true;
+}
+
+static int request_additions(const struct rcpt_decision *d, bool timeout_rewritten, bool token_in_place,
+		mosquitto_property **out)
 {
 	int rc = MOSQ_ERR_SUCCESS;
 	*out = NULL;
 	if(d->set_response_topic){
 		rc = mosquitto_property_add_string(out, MQTT_PROP_RESPONSE_TOPIC, d->set_response_topic);
 	}
-	if(!rc && d->add_correlation.len > 0){
+	if(!rc && d->add_correlation.len > 0 && !token_in_place){
 		rc = mosquitto_property_add_binary(out, MQTT_PROP_CORRELATION_DATA,
 				d->add_correlation.ptr, (uint16_t)d->add_correlation.len);
 	}
-	if(!rc){
+	if(!rc && !d->keep_vouched){
 		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
 				RECEIPTS_PROP_REQUESTER, d->requester);
 	}
-	if(!rc && d->requester_user){
+	if(!rc && d->requester_user && !d->keep_vouched){
 		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
 				RECEIPTS_PROP_REQUESTER_USER, d->requester_user);
+	}
+	if(!rc && d->requester_broker && !d->keep_vouched){
+		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
+				RECEIPTS_PROP_REQUESTER_BROKER, d->requester_broker);
+	}
+	if(!rc && d->set_timeout && !timeout_rewritten){
+		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
+				RECEIPTS_PROP_TIMEOUT_MS, d->set_timeout);
 	}
 	if(!rc && d->original_topic){
 		rc = mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY,
@@ -277,18 +352,65 @@ static int request_additions(const struct rcpt_decision *d, mosquitto_property *
 int rcpt_props__apply_request(mosquitto_property **list, const struct rcpt_decision *d)
 {
 	mosquitto_property *additions;
-	int rc = request_additions(d, &additions);
+	/* The token over a correlation at least as long (another broker's
+	 * token, coming over a bridge): no node to allocate. */
+	struct mirror_property *corr = sole_correlation(*list);
+	bool token_in_place = fits(corr, d->add_correlation);
+	bool timeout_rewritten = d->set_timeout && rewrite_timeout(*list, d->set_timeout);
+	int rc = request_additions(d, timeout_rewritten, token_in_place, &additions);
 	if(rc) return rc;
+	if(token_in_place){
+		memcpy(corr->value.bin.v, d->add_correlation.ptr, d->add_correlation.len);
+		corr->value.bin.len = (uint16_t)d->add_correlation.len;
+	}
 	struct edit_rules rules = {
 		.drop_response_topic = d->set_response_topic != NULL,
-		.drop_correlation = true,
+		.drop_correlation = !token_in_place,
+		.drop_timeout = d->set_timeout != NULL && !timeout_rewritten,
+		.keep_vouched = d->keep_vouched,
 	};
 	edit(list, &rules, additions);
 	return MOSQ_ERR_SUCCESS;
 }
 
+/* A receipt with no broker property but at most one `receipt: ok` (one
+ * from a responder, or coming back from a peer broker) whose token's bytes
+ * hold the correlation to restore: written over the token in place, and
+ * `receipt: ok` appended if it has none. False: nothing changed. */
+static bool restore_in_place(mosquitto_property **list, struct rcpt_bytes correlation)
+{
+	struct mirror_property *corr = sole_correlation(*list);
+	if(!fits(corr, correlation)) return false;
+	int ok_receipts = 0;
+	for(mosquitto_property *p = *list; p; p = node_next(p)){
+		struct mirror_property *m = mirror(p);
+		if(m->identifier != MQTT_PROP_USER_PROPERTY) continue;
+		const char *name = or_empty(m->name.v);
+		if(!strcmp(name, RECEIPTS_PROP_RECEIPT) && !strcmp(or_empty(m->value.s.v), RECEIPTS_STATUS_OK)){
+			ok_receipts++;
+		}else if(reserved(name)){
+			return false;
+		}
+	}
+	if(ok_receipts > 1) return false;
+	mosquitto_property *additions = NULL;
+	if(ok_receipts == 0 && mosquitto_property_add_string_pair(&additions, MQTT_PROP_USER_PROPERTY,
+				RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK) != MOSQ_ERR_SUCCESS){
+		mosquitto_property_free_all(&additions);
+		return false;
+	}
+	memcpy(corr->value.bin.v, correlation.ptr, correlation.len);
+	corr->value.bin.len = (uint16_t)correlation.len;
+	if(additions){
+		struct edit_rules none = {0};
+		edit(list, &none, additions);
+	}
+	return true;
+}
+
 int rcpt_props__apply_receipt(mosquitto_property **list, struct rcpt_bytes correlation)
 {
+	if(restore_in_place(list, correlation)) return MOSQ_ERR_SUCCESS;
 	mosquitto_property *additions = NULL;
 	int rc = MOSQ_ERR_SUCCESS;
 	if(correlation.len > 0){

@@ -19,6 +19,18 @@ static bool is_control_topic(const char *topic)
 	return rcpt_names__below(topic, RECEIPTS_CONTROL_TOPIC, strlen(RECEIPTS_CONTROL_TOPIC)) != NULL;
 }
 
+/* A return area is its client's; "@<name>" levels are the areas through
+ * which receipts go back to broker <name>: only that peer's bridge may read
+ * them (netconf.h). */
+static bool owns(const struct rcpt_config *cfg, const char *owner, size_t len, const struct rcpt_client_ref *who)
+{
+	struct rcpt_hop link;
+	rcpt_netconf__sender(&cfg->network, who, &link);
+	if(link.kind == RCPT_LINK_PEER && owner[0] == '@') return rcpt_netconf__owns_area(&link, who, owner, len);
+	link.kind = RCPT_LINK_NONE;
+	return rcpt_netconf__owns_area(&link, who, owner, len);
+}
+
 enum rcpt_access rcpt_access__read(const struct rcpt_config *cfg, const char *topic,
 		const struct rcpt_client_ref *receiver, bool *request_topic)
 {
@@ -29,8 +41,7 @@ enum rcpt_access rcpt_access__read(const struct rcpt_config *cfg, const char *to
 	const char *rest = rcpt_names__below(topic, cfg->return_prefix, cfg->return_prefix_len);
 	if(rest){
 		size_t owner_len = rcpt_names__level_len(rest);
-		return (owner_len > 0 && strlen(receiver->id) == owner_len && !memcmp(rest, receiver->id, owner_len))
-			? RCPT_ACCESS_ALLOW : RCPT_ACCESS_DENY;
+		return owns(cfg, rest, owner_len, receiver) ? RCPT_ACCESS_ALLOW : RCPT_ACCESS_DENY;
 	}
 	*request_topic = rcpt_names__below(topic, cfg->request_prefix, cfg->request_prefix_len) != NULL;
 	return RCPT_ACCESS_FALLBACK;
@@ -77,8 +88,7 @@ enum rcpt_access rcpt_access__subscribe(const struct rcpt_config *cfg, const str
 	}
 	if(rest[0] == '\0') return RCPT_ACCESS_FALLBACK;   /* the prefix topic itself */
 	size_t owner_len = rcpt_names__level_len(rest);
-	if(strlen(subscriber->id) == owner_len && !memcmp(rest, subscriber->id, owner_len)
-			&& rcpt_names__valid_level(subscriber->id, owner_len)){
+	if(owns(cfg, rest, owner_len, subscriber) && rcpt_names__valid_level(rest, owner_len)){
 		return RCPT_ACCESS_ALLOW;
 	}
 	rcpt_host__logf(host, RCPT_LOG_NOTICE, "refused subscription of '%s' to '%s': not its return area",

@@ -57,6 +57,7 @@ void rcpt_config__free(struct rcpt_config *cfg)
 	free(cfg->return_prefix);
 	cfg->request_prefix = NULL;
 	cfg->return_prefix = NULL;
+	rcpt_netconf__free(&cfg->network);
 }
 
 /* A prefix is one or more topic levels: no wildcards, no empty level, not
@@ -191,6 +192,7 @@ int rcpt_config__set(struct rcpt_config *cfg, const char *key, const char *value
 		}
 		return rc;
 	}
+	if(rcpt_netconf__owns_key(key)) return rcpt_netconf__set(&cfg->network, key, value, err, err_size);
 	if(!strcmp(key, RECEIPTS_OPT_STATE_FILE)){
 		free(cfg->state_file);
 		cfg->state_file = NULL;
@@ -319,7 +321,7 @@ int rcpt_config__validate(const struct rcpt_config *cfg, char *err, size_t err_s
 				RECEIPTS_OPT_RETURN_PREFIX, cfg->return_prefix);
 		return RCPT_ERR_INVAL;
 	}
-	return RCPT_OK;
+	return rcpt_netconf__validate(&cfg->network, err, err_size);
 }
 
 const char *rcpt_config__bind_mode_name(enum rcpt_bind_mode mode)
@@ -365,5 +367,8 @@ void rcpt_config__describe(const struct rcpt_config *cfg, char *buf, size_t size
 	for(char **u = cfg->control_users; u && *u && n >= 0 && (size_t)n < size; u++){
 		n += snprintf(buf + n, size - (size_t)n, "%s%s", u == cfg->control_users ? "" : ",", *u);
 	}
-	if(cfg->control_users == NULL && n >= 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, "(none: control API off)");
+	if(cfg->control_users == NULL && n >= 0 && (size_t)n < size) n += snprintf(buf + n, size - (size_t)n, "(none: control API off)");
+	if(rcpt_netconf__active(&cfg->network) && n >= 0 && (size_t)n < size){
+		rcpt_netconf__describe(&cfg->network, buf + n, size - (size_t)n);
+	}
 }

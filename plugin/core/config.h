@@ -5,6 +5,7 @@
 #ifndef RCPT_CONFIG_H
 #define RCPT_CONFIG_H
 
+#include "netconf.h"
 #include "types.h"
 
 /* What the plugin answers for a topic it does not govern. auto: the adapter
@@ -59,6 +60,7 @@ struct rcpt_config {
 	uint32_t sys_interval_s;   /* 0: no $SYS topics */
 	enum rcpt_bind_mode bind_client_ids;
 	uint32_t qos2_release_grace_ms;
+	struct rcpt_netconf network;  /* broker_name, peers, uplinks (netconf.h) */
 };
 
 /* Fills the defaults. */

@@ -15,6 +15,7 @@
 #include "hash.h"
 #include "life.h"
 #include "names.h"
+#include "network.h"
 #include "receipt.h"
 #include "request.h"
 #include "restore.h"
@@ -78,7 +79,8 @@ struct rcpt_core *rcpt_core__new(const struct rcpt_host *host, struct rcpt_confi
 			|| rcpt_tracking__init(&core->tracking, core->cfg.qos2_release_grace_ms)
 			|| rcpt_qos2__init(&core->qos2)
 			|| rcpt_identity__init(&core->identity, core->cfg.bind_client_ids == RCPT_BIND_ON)
-			|| rcpt_request__init(core)){
+			|| rcpt_request__init(core)
+			|| rcpt_network__init(core)){
 		rcpt_core__free(core);
 		return NULL;
 	}
@@ -105,6 +107,7 @@ void rcpt_core__free(struct rcpt_core *core)
 	rcpt_clients__free(&core->clients);
 	rcpt_areas__free(&core->areas);
 	rcpt_request__free(core);
+	rcpt_network__free(core);
 	rcpt_config__free(&core->cfg);
 	free(core);
 }
@@ -138,6 +141,11 @@ bool rcpt_core__binds_client_ids(const struct rcpt_core *core)
 static void claim(struct rcpt_core *core, const struct rcpt_client_ref *who)
 {
 	if(!core->identity.enabled || who->username == NULL) return;
+	/* This broker's own bridge never logs in here (no CONNECT, no ACL
+	 * check): its id is reserved by the network (rcpt_network__connect_allowed),
+	 * and the username it carries is its account on the other broker, no
+	 * user of this one. */
+	if(rcpt_netconf__uplink_by_id(&core->cfg.network, who->id)) return;
 	if(rcpt_identity__bind(&core->identity, who->id, who->username, !who->clean) != RCPT_OK){
 		rcpt_host__logf(&core->host, RCPT_LOG_ERR, "out of memory: client id '%s' not bound to user '%s'",
 				who->id, who->username);
@@ -146,10 +154,15 @@ static void claim(struct rcpt_core *core, const struct rcpt_client_ref *who)
 
 bool rcpt_core__on_connect(struct rcpt_core *core, const char *client_id, const char *username)
 {
-	if(rcpt_identity__check(&core->identity, client_id, username) != RCPT_ID_OTHERS) return true;
-	rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "refused CONNECT of client id '%s' by %s%s%s: "
-			"the id is bound to another user", client_id, username ? "user '" : "a client without a username",
-			username ? username : "", username ? "'" : "");
+	const char *why = NULL;
+	if(client_id == NULL) return true;
+	if(rcpt_network__connect_allowed(core, client_id, username, &why)){
+		if(rcpt_identity__check(&core->identity, client_id, username) != RCPT_ID_OTHERS) return true;
+		why = "the id is bound to another user";
+	}
+	rcpt_host__logf(&core->host, RCPT_LOG_NOTICE, "refused CONNECT of client id '%s' by %s%s%s: %s",
+			client_id, username ? "user '" : "a client without a username",
+			username ? username : "", username ? "'" : "", why);
 	return false;
 }
 
@@ -388,6 +401,8 @@ enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *fil
 	rcpt_wills__other_event(&core->wills);
 	/* A client coming back subscribes first: that tells its clean flag. */
 	rcpt_sessions__notice(core, subscriber);
+	struct rcpt_hop link;
+	rcpt_network__sender(core, subscriber, &link);   /* a peer's bridge subscribes first */
 	enum rcpt_access a = rcpt_access__subscribe(&core->cfg, &core->host, filter, subscriber);
 	if(a != RCPT_ACCESS_DENY) claim(core, subscriber);
 	return a;
@@ -399,6 +414,9 @@ void rcpt_core__on_disconnect(struct rcpt_core *core, const char *client_id, con
 {
 	rcpt_core__settle(core);
 	if(client_id == NULL) return;
+	/* A link to another broker that drops is silence, not a verdict: what
+	 * went over it ends by answer or at its deadline. */
+	if(rcpt_network__is_link(core, client_id)) return;
 	/* Mosquitto 2.0.15 on fires DISCONNECT for a refused CONNECT, with the
 	 * client id it asked for: that is not the holder's session ending, and
 	 * no will follows it (the holder's next publish is no will). */

@@ -76,8 +76,10 @@ enum rcpt_access rcpt_core__on_subscribe(struct rcpt_core *core, const char *fil
 #define RCPT_EXPIRY_BUDGET_MS 2
 
 /* A CONNECT with this client id and username (NULL: none), before the
- * broker checks the password: false when the id is bound to another user
- * (refuse it). Never binds: the client is not authenticated yet. */
+ * broker checks the password: false (refuse it, one log line) when the id
+ * is bound to another user, is this broker's own bridge's, or is a peer
+ * broker's used by anyone but that peer. Never binds: the client is not
+ * authenticated yet. */
 bool rcpt_core__on_connect(struct rcpt_core *core, const char *client_id, const char *username);
 /* Whether client ids are bound to users (plugin_opt_bind_client_ids, with
  * auto resolved by the adapter before rcpt_core__new). */

@@ -12,6 +12,7 @@
 #include "clients.h"
 #include "config.h"
 #include "host.h"
+#include "network.h"
 #include "identity.h"
 #include "pending.h"
 #include "persist.h"
@@ -47,6 +48,7 @@ struct rcpt_core {
 	} receipts;                       /* receipt.c's */
 	struct rcpt_sys sys;
 	struct rcpt_wills wills;          /* core.c's, through wills.c */
+	struct rcpt_network network;      /* network.c's */
 	struct {
 		struct rcpt_cancel_job *first;   /* mass cancellations still to run, oldest first */
 		struct rcpt_cancel_job *last;

@@ -32,6 +32,14 @@ struct rcpt_publish {
 	 * how many, and the name of the first */
 	unsigned broker_property_count;
 	const char *broker_property;
+	/* first values of what a peer broker vouches for (a client's are
+	 * refused or replaced): requester, requester-broker, requester-user,
+	 * and a verdict's receipt and receipt-reason; NULL: absent */
+	const char *requester;
+	const char *requester_broker;
+	const char *requester_user;
+	const char *receipt_status;
+	const char *receipt_reason;
 };
 
 enum rcpt_action {
@@ -51,7 +59,13 @@ struct rcpt_decision {
 	const char *set_response_topic;     /* NULL: keep the one given */
 	struct rcpt_bytes add_correlation;  /* the token, replacing the client's correlation */
 	const char *requester;
-	const char *requester_user;         /* NULL: the requester has no username */
+	const char *requester_user;         /* NULL: the requester has no username (or none vouched) */
+	const char *requester_broker;       /* NULL: add none (not in a network) */
+	const char *set_timeout;            /* NULL: keep receipt-timeout-ms as sent */
+	/* requester, requester-broker (and requester-user when sent) came from a
+	 * peer broker, one of each: keep them in place instead of replacing
+	 * them with the same values */
+	bool keep_vouched;
 	struct rcpt_pending *pending;       /* NULL for a QoS 2 retransmission; RCPT_RECEIPT: a
 	                                     * QoS 2 answer to hand back with answer_stored */
 	/* RCPT_RECEIPT: the requester's own correlation replaces the token
@@ -59,6 +73,8 @@ struct rcpt_decision {
 	struct rcpt_bytes restore_correlation;
 	const struct rcpt_client *answer_by;
 	uint32_t answer_hash;               /* of the answer's payload */
+	/* new_topic also serves a receipt coming back through this broker: the
+	 * return topic it was sent on, without this broker's level */
 };
 
 #endif

@@ -7,6 +7,7 @@
 #include "hash.h"
 #include "life.h"
 #include "names.h"
+#include "network.h"
 #include "receipt.h"
 
 static bool refuse(struct rcpt_core *core, const struct rcpt_publish *msg, const char *why,
@@ -26,7 +27,7 @@ static struct rcpt_pending *answered(struct rcpt_core *core, const struct rcpt_p
 {
 	if(msg->correlation.len != RCPT_TOKEN_LEN) return NULL;
 	struct rcpt_pending *p = rcpt_pending__find(&core->pending, msg->correlation.ptr);
-	if(p == NULL || strcmp(rcpt_pending__topic(p), msg->topic)) return NULL;
+	if(p == NULL || !rcpt_network__receipt_topic(core, p, msg->topic)) return NULL;
 	return p;
 }
 
@@ -41,6 +42,7 @@ bool rcpt_receipt__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 	}
 	struct rcpt_pending *p = answered(core, msg);
 	if(p == NULL){
+		if(private_area && rcpt_network__late_verdict(core, msg, out)) return true;
 		return private_area ? refuse(core, msg, RECEIPTS_UNMATCHED_NOT_PENDING, out) : false;
 	}
 	struct rcpt_client *sender = rcpt_clients__find(&core->clients, msg->sender.id);
@@ -48,6 +50,7 @@ bool rcpt_receipt__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 		return refuse(core, msg, RECEIPTS_UNMATCHED_NOT_DELIVERED, out);
 	}
 
+	if(rcpt_network__matched(core, msg, p, sender, out)) return true;
 	uint32_t payload_hash = 0;
 	if(msg->qos == 2 || p->answer_waiting){
 		payload_hash = rcpt_hash__bytes(RCPT_HASH_SEED, msg->payload.ptr, msg->payload.len);

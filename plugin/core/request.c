@@ -9,6 +9,7 @@
 #include "hash.h"
 #include "life.h"
 #include "names.h"
+#include "network.h"
 #include "request.h"
 #include "sessions.h"
 
@@ -56,7 +57,9 @@ static const char *check_return_topic(struct rcpt_core *core, const struct rcpt_
 	}else{
 		size_t owner_len = rcpt_names__level_len(rest);
 		if(owner_len == 0) return RECEIPTS_REJECT_BAD_RETURN_TOPIC;
-		if(strlen(id) != owner_len || memcmp(rest, id, owner_len)) return RECEIPTS_REJECT_FOREIGN_RETURN_AREA;
+		struct rcpt_hop link;
+		rcpt_network__sender(core, &msg->sender, &link);
+		if(!rcpt_netconf__owns_area(&link, &msg->sender, rest, owner_len)) return RECEIPTS_REJECT_FOREIGN_RETURN_AREA;
 		if(rest[owner_len] == '/' && rest[owner_len + 1] == '\0') return RECEIPTS_REJECT_BAD_RETURN_TOPIC;
 	}
 	rt->topic = t;
@@ -195,6 +198,9 @@ static void rewrite(struct rcpt_core *core, const struct rcpt_publish *msg, stru
 			out->original_topic = msg->topic;
 		}
 	}
+	struct rcpt_hop link;
+	rcpt_network__sender(core, &msg->sender, &link);
+	rcpt_network__request(core, msg, &link, p, out);
 }
 
 /* Inside the plugin's namespaces the broker's other access control still
@@ -254,6 +260,7 @@ void rcpt_request__decide(struct rcpt_core *core, const struct rcpt_publish *msg
 		reason = RECEIPTS_REJECT_TOPIC_TOO_SHORT;
 	}
 	if(reason == NULL) reason = parse_timeout(core, msg, &timeout_ms);
+	if(reason == NULL) timeout_ms = rcpt_network__hop_timeout(core, msg, timeout_ms);
 	if(reason == NULL) reason = check_others(core, msg, &rt, area, area_len);
 	if(reason == NULL && msg->has_correlation && msg->correlation.len > core->cfg.max_correlation_len){
 		reason = RECEIPTS_REJECT_CORRELATION_TOO_LONG;

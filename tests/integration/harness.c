@@ -274,6 +274,28 @@ static int start(struct broker *b, bool with_plugin, const char *first, const ch
 	return launch(b);
 }
 
+int harness_free_port(void)
+{
+	return free_port();
+}
+
+int broker_start_conf(struct broker *b, int port, const char *conf_text)
+{
+	pthread_once(&harness_once, harness_init);
+	memset(b, 0, sizeof(*b));
+	strcpy(b->dir, "/tmp/rcpt-it-XXXXXX");
+	ck_assert_msg(mkdtemp(b->dir) != NULL, "mkdtemp: %s", strerror(errno));
+	snprintf(b->conf_path, sizeof(b->conf_path), "%s/mosquitto.conf", b->dir);
+	snprintf(b->log_path, sizeof(b->log_path), "%s/broker.log", b->dir);
+	b->port = port;
+	snprintf(b->port_str, sizeof(b->port_str), "%d", b->port);
+	FILE *f = fopen(b->conf_path, "w");
+	ck_assert_msg(f != NULL, "write %s", b->conf_path);
+	fprintf(f, "%s\nuser root\nlog_dest stderr\nlog_type all\npersistence_location %s/\n", conf_text, b->dir);
+	ck_assert_msg(fclose(f) == 0, "write %s", b->conf_path);
+	return launch(b);
+}
+
 int broker_start(struct broker *b, const char *extra_conf_lines)
 {
 	return start(b, true, NULL, extra_conf_lines);

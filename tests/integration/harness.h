@@ -72,6 +72,13 @@ int broker_start_plain(struct broker *b, const char *extra_conf_lines);
  * if the version cannot be read. */
 #define BROKER_VERSION(major, minor, patch) ((major) * 10000 + (minor) * 100 + (patch))
 int broker_version(void);
+/* A free TCP port on 127.0.0.1 (for configurations that name other brokers'
+ * ports before they start). */
+int harness_free_port(void);
+/* Starts a broker on port with conf_text as its whole configuration (it
+ * must listen on that port), followed by the harness's own lines (user
+ * root, log to the test's log). Aborts like broker_start. */
+int broker_start_conf(struct broker *b, int port, const char *conf_text);
 /* SIGTERM, wait up to 5 s, then SIGKILL; removes the temporary directory. */
 void broker_stop(struct broker *b);
 /* SIGKILL, reaped; the directory is kept (for restart/persistence tests). */

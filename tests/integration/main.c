@@ -20,6 +20,7 @@ int main(void)
 	srunner_add_suite(sr, qos2_suite());
 	srunner_add_suite(sr, transparency_suite());
 	srunner_add_suite(sr, attacks_suite());
+	srunner_add_suite(sr, bridges_suite());
 	srunner_run_all(sr, CK_VERBOSE);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

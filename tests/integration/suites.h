@@ -17,5 +17,6 @@ Suite *identity_suite(void);
 Suite *qos2_suite(void);
 Suite *transparency_suite(void);
 Suite *attacks_suite(void);
+Suite *bridges_suite(void);
 
 #endif

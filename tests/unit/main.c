@@ -22,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, others_suite());
 	srunner_add_suite(sr, brokerconf_suite());
 	srunner_add_suite(sr, trust_suite());
+	srunner_add_suite(sr, network_suite());
 	srunner_add_suite(sr, selfsym_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -21,6 +21,7 @@ Suite *qos2_suite(void);
 Suite *others_suite(void);
 Suite *brokerconf_suite(void);
 Suite *trust_suite(void);
+Suite *network_suite(void);
 Suite *selfsym_suite(void);
 
 #endif

@@ -229,6 +229,37 @@ static void run_receipt(const struct receipt_case *c)
 	struct rcpt_bytes restore = {c->restore, c->restore ? strlen(c->restore) : 0};
 	ck_assert_int_eq(rcpt_props__apply_receipt(&list, restore), MOSQ_ERR_SUCCESS);
 	if(head) ck_assert_msg(list == head, "%s: the first node was replaced", c->what);
+	/* Where the token's bytes hold the correlation and nothing but at most
+	 * one `receipt: ok` is the broker's, it is written in place (and the
+	 * `receipt: ok` appended if missing). */
+	size_t corrs = 0, oks = 0, token_len = 0;
+	bool other_reserved = false;
+	for(size_t i = 0; i < c->n; i++){
+		if(c->in[i].id == MQTT_PROP_CORRELATION_DATA){
+			corrs++;
+			token_len = c->in[i].bin_len;
+		}else if(c->in[i].id == MQTT_PROP_USER_PROPERTY){
+			if(!strcmp(c->in[i].name, RECEIPTS_PROP_RECEIPT) && !strcmp(c->in[i].value, RECEIPTS_STATUS_OK)) oks++;
+			else if(reserved_on_receipt(c->in[i].name)) other_reserved = true;
+		}
+	}
+	if(c->restore && corrs == 1 && restore.len <= token_len && !other_reserved && oks <= 1){
+		struct prop want[16];
+		for(size_t i = 0; i < c->n; i++){
+			want[i] = c->in[i];
+			if(want[i].id == MQTT_PROP_CORRELATION_DATA){
+				want[i].bin = c->restore;
+				want[i].bin_len = (uint16_t)restore.len;
+			}
+		}
+		size_t n_want = c->n;
+		if(oks == 0) want[n_want++] = (struct prop)USER(RECEIPTS_PROP_RECEIPT, RECEIPTS_STATUS_OK);
+		mosquitto_property *reference = build(want, n_want);
+		assert_same_list(list, reference);
+		mosquitto_property_free_all(&reference);
+		mosquitto_property_free_all(&list);
+		return;
+	}
 	struct prop add[2];
 	size_t n_add = 0;
 	if(c->restore){
@@ -257,6 +288,10 @@ START_TEST(test_receipt_lists)
 		{"forged requester and request properties", {USER("requester", "r"), USER("subject-area", "A"),
 				CORR("0123456789abcdef")}, 3, "c1"},
 		{"others kept in order", {CT("application/json"), PFI(1), CORR("0123456789abcdef"), USER("k", "")}, 4, NULL},
+		{"correlation in place, others kept in order", {CT("application/json"), CORR("0123456789abcdef"),
+				USER("k", "")}, 3, "c1"},
+		{"correlation longer than the token", {CORR("0123456789abcdef")}, 1, "0123456789abcdefXYZ"},
+		{"two tokens", {CORR("0123456789abcdef"), CORR("0123456789abcdef")}, 2, "c1"},
 	};
 	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) run_receipt(&cases[i]);
 }
@@ -319,6 +354,102 @@ START_TEST(test_broker_made_receipt)
 }
 END_TEST
 
+/* In a network of brokers: what a peer vouched for stays in place, a
+ * shorter timeout is written over the one sent, the requester's broker and
+ * the routed return topic are added. */
+START_TEST(test_request_lists_in_a_network)
+{
+	static const struct prop from_peer[] = {RT("ret/@edge-a/alice/r"), CORR("tok"), USER("requester", "alice"),
+		USER("requester-broker", "edge-a"), USER("receipt-timeout-ms", "5000"), CT("text/plain")};
+	static const struct prop want_peer[] = {USER("requester", "alice"), USER("requester-broker", "edge-a"),
+		USER("receipt-timeout-ms", "4900"), CT("text/plain"), RT("ret/@core/@edge-a/alice/r"), CORR("0123456789abcdef")};
+	struct rcpt_decision d = {.action = RCPT_REQUEST, .requester = "alice", .requester_broker = "edge-a",
+		.keep_vouched = true, .set_timeout = "4900", .set_response_topic = "ret/@core/@edge-a/alice/r",
+		.add_correlation = {"0123456789abcdef", 16}};
+	mosquitto_property *list = build(from_peer, 6), *want = build(want_peer, 6);
+	ck_assert_int_eq(rcpt_props__apply_request(&list, &d), MOSQ_ERR_SUCCESS);
+	assert_same_list(list, want);
+	mosquitto_property_free_all(&list);
+	mosquitto_property_free_all(&want);
+
+	/* From a client: its own vouching replaced, a timeout added. */
+	static const struct prop from_client[] = {RT("ret/alice/r"), USER("requester-broker", "forged")};
+	static const struct prop want_client[] = {RT("ret/@edge-a/alice/r"), USER("requester", "alice"),
+		USER("requester-broker", "edge-a"), USER("receipt-timeout-ms", "29900")};
+	struct rcpt_decision c = {.action = RCPT_REQUEST, .requester = "alice", .requester_broker = "edge-a",
+		.set_timeout = "29900", .set_response_topic = "ret/@edge-a/alice/r"};
+	list = build(from_client, 2);
+	want = build(want_client, 4);
+	ck_assert_int_eq(rcpt_props__apply_request(&list, &c), MOSQ_ERR_SUCCESS);
+	/* the first node stays first: it took over the content of the next,
+	 * the first of the additions */
+	assert_same_list(list, want);
+	mosquitto_property_free_all(&list);
+	mosquitto_property_free_all(&want);
+}
+END_TEST
+
+/* requester-user is vouched like requester: read from a peer, kept in
+ * place with the others; a client's own is taken off and the broker's
+ * added (none when the requester has no username). */
+START_TEST(test_requester_user_vouched_in_lists)
+{
+	static const struct prop from_peer[] = {RT("ret/@edge-a/alice/r"), USER("requester", "alice"),
+		USER("requester-user", "alice-user"), USER("requester-broker", "edge-a")};
+	mosquitto_property *list = build(from_peer, 4);
+	struct rcpt_publish msg = {0};
+	rcpt_props__read(list, &msg);
+	ck_assert_uint_eq(msg.broker_property_count, 3);
+	ck_assert_str_eq(msg.requester_user, "alice-user");
+	static const struct prop want_peer[] = {USER("requester", "alice"), USER("requester-user", "alice-user"),
+		USER("requester-broker", "edge-a"), RT("ret/@core/@edge-a/alice/r")};
+	struct rcpt_decision d = {.action = RCPT_REQUEST, .requester = "alice", .requester_user = "alice-user",
+		.requester_broker = "edge-a", .keep_vouched = true, .set_response_topic = "ret/@core/@edge-a/alice/r"};
+	mosquitto_property *want = build(want_peer, 4);
+	ck_assert_int_eq(rcpt_props__apply_request(&list, &d), MOSQ_ERR_SUCCESS);
+	assert_same_list(list, want);
+	mosquitto_property_free_all(&list);
+	mosquitto_property_free_all(&want);
+
+	static const struct prop from_client[] = {RT("ret/mallory/r"), USER("requester-user", "alice-user")};
+	static const struct prop want_client[] = {RT("ret/@core/mallory/r"), USER("requester", "mallory"),
+		USER("requester-broker", "core")};
+	struct rcpt_decision c = {.action = RCPT_REQUEST, .requester = "mallory", .requester_broker = "core",
+		.set_response_topic = "ret/@core/mallory/r"};
+	list = build(from_client, 2);
+	want = build(want_client, 3);
+	ck_assert_int_eq(rcpt_props__apply_request(&list, &c), MOSQ_ERR_SUCCESS);
+	assert_same_list(list, want);
+	mosquitto_property_free_all(&list);
+	mosquitto_property_free_all(&want);
+}
+END_TEST
+
+/* A receipt back from a peer broker: one `receipt: ok`, a token as long
+ * as the correlation restored: written in place, nothing else changes. */
+START_TEST(test_receipt_from_a_peer_in_place)
+{
+	static const struct prop in[] = {CT("text/plain"), CORR("0123456789abcdef"), USER("receipt", "ok")};
+	static const struct prop want[] = {CT("text/plain"), CORR("fedcba9876543210"), USER("receipt", "ok")};
+	mosquitto_property *list = build(in, 3), *want_list = build(want, 3);
+	const mosquitto_property *head = list;
+	ck_assert_int_eq(rcpt_props__apply_receipt(&list, (struct rcpt_bytes){"fedcba9876543210", 16}), MOSQ_ERR_SUCCESS);
+	ck_assert_ptr_eq(list, head);
+	assert_same_list(list, want_list);
+	mosquitto_property_free_all(&list);
+	mosquitto_property_free_all(&want_list);
+	/* Another length, or a second broker property: the general edit. */
+	static const struct prop in2[] = {CORR("0123456789abcdef"), USER("receipt", "ok"), USER("requester", "x")};
+	static const struct prop want2[] = {CORR("c1"), USER("receipt", "ok")};
+	list = build(in2, 3);
+	want_list = build(want2, 2);
+	ck_assert_int_eq(rcpt_props__apply_receipt(&list, (struct rcpt_bytes){"c1", 2}), MOSQ_ERR_SUCCESS);
+	assert_same_list(list, want_list);
+	mosquitto_property_free_all(&list);
+	mosquitto_property_free_all(&want_list);
+}
+END_TEST
+
 START_TEST(test_layout_recognised)
 {
 	/* libmosquitto's lists are laid out as the broker's: the start-up
@@ -334,6 +465,9 @@ Suite *props_suite(void)
 	tcase_add_test(tc, test_layout_recognised);
 	tcase_add_test(tc, test_read_counts_and_first_values);
 	tcase_add_test(tc, test_request_lists);
+	tcase_add_test(tc, test_request_lists_in_a_network);
+	tcase_add_test(tc, test_requester_user_vouched_in_lists);
+	tcase_add_test(tc, test_receipt_from_a_peer_in_place);
 	tcase_add_test(tc, test_receipt_lists);
 	tcase_add_test(tc, test_broker_made_receipt);
 	suite_add_tcase(s, tc);
