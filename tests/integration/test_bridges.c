@@ -302,8 +302,11 @@ START_TEST(test_same_client_id_on_two_edges)
 	expect_receipt(alice_a, "ret/alice/r", "MINE", RECEIPTS_STATUS_OK, NULL, "c-5", 1);
 	ck_assert(client_quiet(alice_a, RCPT_QUIET_MS));
 	ck_assert(client_quiet(alice_b, RCPT_QUIET_MS));
-	/* Her own return area on her own broker stays hers. */
-	ck_assert_int_eq(client_subscribe(alice_b, "ret/alice/#", 1), 1);
+	/* Her own return area on her own broker stays hers. (A filter she does
+	 * not hold yet: Mosquitto 2.0.11 itself leaks 28 bytes for every
+	 * repeated SUBSCRIBE of a filter a client already holds, seen with no
+	 * plugin loaded, and the sanitizer runs would report it.) */
+	ck_assert_int_eq(client_subscribe(alice_b, "ret/alice/+", 1), 1);
 	msg_free(req);
 	client_free(alice_b);
 	client_free(alice_a);

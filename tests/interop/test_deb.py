@@ -80,7 +80,9 @@ def deb_package_builds_with_plugin_and_snippet(fx):
              'files outside /usr/share/doc')
     examples = '/usr/share/doc/%s/examples/' % PACKAGE
     check_eq(sorted(f[len(examples):] for f in files if f.startswith(examples)),
-             ['requester.c', 'requester.py', 'responder.c', 'responder.py',
+             ['bridged/core.conf', 'bridged/edge-a.conf', 'bridged/edge-b.conf', 'bridged/peers.passwd',
+              'dynsec/make-dynsec.py', 'dynsec/mosquitto.conf',
+              'requester.c', 'requester.py', 'responder.c', 'responder.py',
               'secure/acl', 'secure/make-passwords.sh', 'secure/mosquitto.conf'], 'examples')
     rc, out, err = run(['dpkg-deb', '-I', debs[0], 'conffiles'])
     check_eq((rc, out), (0, SNIPPET + '\n'), 'conffiles')
