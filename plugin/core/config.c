@@ -40,16 +40,9 @@ int rcpt_config__init(struct rcpt_config *cfg)
 	return RCPT_OK;
 }
 
-static void free_users(char **users)
-{
-	if(users == NULL) return;
-	for(char **u = users; *u; u++) free(*u);
-	free(users);
-}
-
 void rcpt_config__free(struct rcpt_config *cfg)
 {
-	free_users(cfg->control_users);
+	rcpt_names__free_list(cfg->control_users);
 	cfg->control_users = NULL;
 	free(cfg->state_file);
 	cfg->state_file = NULL;
@@ -97,34 +90,10 @@ static int set_prefix(char **slot, size_t *len, const char *value)
  * list turns the control API off. */
 static int set_users(struct rcpt_config *cfg, const char *value)
 {
-	size_t n = 1;
-	for(const char *c = value; *c; c++) if(*c == ',') n++;
-	char **users = calloc(n + 1, sizeof(*users));
-	if(users == NULL) return RCPT_ERR_NOMEM;
-	size_t count = 0;
-	const char *start = value;
-	for(;;){
-		const char *end = strchr(start, ',');
-		if(end == NULL) end = start + strlen(start);
-		const char *a = start, *b = end;
-		while(a < b && (*a == ' ' || *a == '\t')) a++;
-		while(b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
-		if(b > a){
-			users[count] = strndup(a, (size_t)(b - a));
-			if(users[count] == NULL){
-				free_users(users);
-				return RCPT_ERR_NOMEM;
-			}
-			count++;
-		}
-		if(*end == '\0') break;
-		start = end + 1;
-	}
-	free_users(cfg->control_users);
-	if(count == 0){
-		free(users);
-		users = NULL;
-	}
+	char **users;
+	int rc = rcpt_names__split_list(value, NULL, &users);
+	if(rc) return rc;
+	rcpt_names__free_list(cfg->control_users);
 	cfg->control_users = users;
 	return RCPT_OK;
 }

@@ -2,6 +2,7 @@
  * Topic rules: what a subject area, a return area and a client id may be, and
  * where a topic stands relative to a prefix.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "names.h"
@@ -80,4 +81,46 @@ bool rcpt_names__filter_matches(const char *filter, const char *topic)
 		filter += fl + 1;
 		topic += tl + 1;
 	}
+}
+
+void rcpt_names__free_list(char **list)
+{
+	if(list == NULL) return;
+	for(char **s = list; *s; s++) free(*s);
+	free(list);
+}
+
+int rcpt_names__split_list(const char *value, bool (*valid)(const char *s, size_t len), char ***out)
+{
+	size_t n = 1;
+	for(const char *c = value; *c; c++) if(*c == ',') n++;
+	char **list = calloc(n + 1, sizeof(*list));
+	if(list == NULL) return RCPT_ERR_NOMEM;
+	size_t count = 0;
+	const char *start = value;
+	for(;;){
+		const char *end = strchr(start, ',');
+		if(end == NULL) end = start + strlen(start);
+		const char *a = start, *b = end;
+		while(a < b && (*a == ' ' || *a == '\t')) a++;
+		while(b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+		if(b > a){
+			if(valid && !valid(a, (size_t)(b - a))){
+				rcpt_names__free_list(list);
+				return RCPT_ERR_INVAL;
+			}
+			if((list[count++] = strndup(a, (size_t)(b - a))) == NULL){
+				rcpt_names__free_list(list);
+				return RCPT_ERR_NOMEM;
+			}
+		}
+		if(*end == '\0') break;
+		start = end + 1;
+	}
+	if(count == 0){
+		free(list);
+		list = NULL;
+	}
+	*out = list;
+	return RCPT_OK;
 }

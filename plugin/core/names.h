@@ -18,5 +18,11 @@ bool rcpt_names__has_wildcard(const char *s);
 /* MQTT filter matching; wildcards at the start never match $ topics. */
 bool rcpt_names__filter_matches(const char *filter, const char *topic);
 bool rcpt_names__valid_utf8(const char *s, size_t len);
+/* A comma-separated option value ("admin, ops") as a NULL-terminated array
+ * of trimmed copies, empty items skipped; no item at all gives NULL. valid
+ * (NULL: anything) vets each item: RCPT_ERR_INVAL on the first it refuses.
+ * Free with rcpt_names__free_list. */
+int rcpt_names__split_list(const char *value, bool (*valid)(const char *s, size_t len), char ***out);
+void rcpt_names__free_list(char **list);
 
 #endif

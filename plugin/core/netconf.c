@@ -14,54 +14,11 @@ bool rcpt_netconf__owns_key(const char *key)
 	return !strcmp(key, RECEIPTS_OPT_BROKER_NAME) || !strcmp(key, RECEIPTS_OPT_PEERS);
 }
 
-static void free_list(char **l)
-{
-	if(l == NULL) return;
-	for(char **s = l; *s; s++) free(*s);
-	free(l);
-}
-
 /* A broker name becomes a topic level ("@name"): one valid level, and not
  * itself starting with '@'. */
 static bool valid_name(const char *s, size_t len)
 {
 	return len > 0 && s[0] != '@' && rcpt_names__valid_level(s, len);
-}
-
-/* "a, b" -> {"a", "b", NULL}; every name valid. */
-static int parse_names(const char *value, char ***out)
-{
-	size_t n = 1;
-	for(const char *c = value; *c; c++) if(*c == ',') n++;
-	char **l = calloc(n + 1, sizeof(*l));
-	if(l == NULL) return RCPT_ERR_NOMEM;
-	size_t count = 0;
-	const char *start = value;
-	for(;;){
-		const char *end = strchr(start, ',');
-		if(end == NULL) end = start + strlen(start);
-		const char *a = start, *b = end;
-		while(a < b && (*a == ' ' || *a == '\t')) a++;
-		while(b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
-		if(b > a){
-			if(!valid_name(a, (size_t)(b - a))){
-				free_list(l);
-				return RCPT_ERR_INVAL;
-			}
-			if((l[count++] = strndup(a, (size_t)(b - a))) == NULL){
-				free_list(l);
-				return RCPT_ERR_NOMEM;
-			}
-		}
-		if(*end == '\0') break;
-		start = end + 1;
-	}
-	if(count == 0){
-		free(l);
-		l = NULL;
-	}
-	*out = l;
-	return RCPT_OK;
 }
 
 int rcpt_netconf__set(struct rcpt_netconf *n, const char *key, const char *value, char *err, size_t err_size)
@@ -82,7 +39,7 @@ int rcpt_netconf__set(struct rcpt_netconf *n, const char *key, const char *value
 		return RCPT_OK;
 	}
 	char **peers;
-	int rc = parse_names(value, &peers);
+	int rc = rcpt_names__split_list(value, valid_name, &peers);
 	if(rc == RCPT_ERR_INVAL){
 		snprintf(err, err_size, "plugin_opt_%s '%s': each username must be one topic level without "
 				"wildcards, not starting with '$' or '@'", key, value);
@@ -92,7 +49,7 @@ int rcpt_netconf__set(struct rcpt_netconf *n, const char *key, const char *value
 		snprintf(err, err_size, "plugin_opt_%s: out of memory", key);
 		return rc;
 	}
-	free_list(n->peers);
+	rcpt_names__free_list(n->peers);
 	n->peers = peers;
 	return RCPT_OK;
 }
@@ -133,11 +90,11 @@ int rcpt_netconf__add_uplink(struct rcpt_netconf *n, const char *name, const cha
 void rcpt_netconf__free(struct rcpt_netconf *n)
 {
 	free(n->broker_name);
-	free_list(n->peers);
+	rcpt_names__free_list(n->peers);
 	for(size_t i = 0; i < n->uplink_count; i++){
 		free(n->uplinks[i].name);
 		free(n->uplinks[i].local_id);
-		free_list(n->uplinks[i].out_filters);
+		rcpt_names__free_list(n->uplinks[i].out_filters);
 	}
 	free(n->uplinks);
 	memset(n, 0, sizeof(*n));
