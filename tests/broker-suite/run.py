@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import select
 import signal
 import socket
 import subprocess
@@ -98,6 +99,25 @@ class Ports:
 
     def give(self, ports):
         self.held.difference_update(ports)
+
+
+def wait_for_any(running, timeout):
+    # Blocks until one of the running tests exits (its pidfd turns readable)
+    # or the nearest deadline among them passes, whichever comes first.
+    if not running:
+        return
+    wait = max(0.0, min(r.began + timeout for r in running) - time.monotonic())
+    fds = []
+    try:
+        for r in running:
+            try:
+                fds.append(os.pidfd_open(r.proc.pid))
+            except ProcessLookupError:
+                return  # already gone: the caller's poll will see it
+        select.select(fds, [], [], wait)
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 class Run:
@@ -276,7 +296,7 @@ def main():
             if not queue and not running and later:
                 queue, later = sorted(later, key=lambda r: -durations.get(r.name, 0.0)), []
                 print("--- running again: " + " ".join(r.name for r in queue[::2]), flush=True)
-            time.sleep(0.05)
+            wait_for_any(running, args.timeout)
     finally:
         for r in running:
             r.kill_group()
