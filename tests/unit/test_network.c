@@ -23,14 +23,18 @@
 
 #define UPLINK_ID "local.bridge-edge-a"
 
-/* edge-a: bridge "core" carries req/# and ret/@core/# out. */
-static void edge_setup(void)
+/* edge-a: bridge "core" carries req/# and ret/@core/# out; client ids
+ * bound to users or not. */
+static void edge_start(bool bind_client_ids)
 {
 	fake_host__reset();
 	struct rcpt_config cfg;
 	char err[256] = "";
 	ck_assert_int_eq(rcpt_config__init(&cfg), RCPT_OK);
 	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_BROKER_NAME, "edge-a", err, sizeof(err)), RCPT_OK);
+	if(bind_client_ids){
+		ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_BIND_CLIENT_IDS, "true", err, sizeof(err)), RCPT_OK);
+	}
 	const char *const out[] = {"req/#", "ret/@core/#"};
 	ck_assert_int_eq(rcpt_netconf__add_uplink(&cfg.network, "core", UPLINK_ID, out, 2), RCPT_OK);
 	ck_assert_int_eq(rcpt_config__validate(&cfg, err, sizeof(err)), RCPT_OK);
@@ -38,20 +42,14 @@ static void edge_setup(void)
 	ck_assert_ptr_nonnull(core);
 }
 
-/* edge-a with client ids bound to users. */
+static void edge_setup(void)
+{
+	edge_start(false);
+}
+
 static void edge_binding_setup(void)
 {
-	fake_host__reset();
-	struct rcpt_config cfg;
-	char err[256] = "";
-	ck_assert_int_eq(rcpt_config__init(&cfg), RCPT_OK);
-	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_BROKER_NAME, "edge-a", err, sizeof(err)), RCPT_OK);
-	ck_assert_int_eq(rcpt_config__set(&cfg, RECEIPTS_OPT_BIND_CLIENT_IDS, "true", err, sizeof(err)), RCPT_OK);
-	const char *const out[] = {"req/#", "ret/@core/#"};
-	ck_assert_int_eq(rcpt_netconf__add_uplink(&cfg.network, "core", UPLINK_ID, out, 2), RCPT_OK);
-	ck_assert_int_eq(rcpt_config__validate(&cfg, err, sizeof(err)), RCPT_OK);
-	core = rcpt_core__new(fake_host__host(), &cfg);
-	ck_assert_ptr_nonnull(core);
+	edge_start(true);
 }
 
 /* core: peers edge-a and edge-b, client ids bound to users. */
